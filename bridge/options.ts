@@ -1,0 +1,255 @@
+// Every bridge option, its default and its command-line flag, in one place (docs/tunnel.md
+// renders the same table). Defaults are the safe ones: loopback only, small quotas.
+import { parseArgs } from 'node:util';
+import { networkInterfaces } from 'node:os';
+import { FRAME_OVERHEAD } from '../shared/tunnel/frames.ts';
+
+export interface BridgeOptions {
+  /** Address the HTTP/WebSocket server listens on. */
+  host: string;
+  /** TCP port of the server; 0 picks a free one. */
+  port: number;
+  /** Room mode: listen on a LAN address, more sessions, loopback targets limited to the lab. */
+  workshop: boolean;
+  /** The per-run secret the page passes on the upgrade; random when undefined. */
+  token: string | undefined;
+  /** Extra Host header names accepted besides 127.0.0.1, localhost, [::1] and `host`. */
+  allowedHosts: string[];
+  /** Extra Origins accepted on the upgrade (e.g. the vite dev server). */
+  allowedOrigins: string[];
+  /** Targets allowed besides the defaults: CIDR[:ports]. */
+  allow: string[];
+  /** Targets refused even when otherwise allowed: CIDR[:ports]. */
+  deny: string[];
+  /** Refuse public unicast targets (lab and loopback only). */
+  noPublic: boolean;
+  /** Address tunnel UDP sockets bind to when the page does not ask for one ('::' is dual-stack). */
+  udpBind: string;
+  /** Address reported to the page as its socket's address (goes into its ENR); default: host, or 127.0.0.1 for a wildcard host. */
+  advertiseIp: string | undefined;
+  /** Largest UDP payload relayed, in bytes. */
+  maxDatagram: number;
+  /** Largest TCP_DATA payload, in bytes. */
+  tcpChunk: number;
+  maxUdpSockets: number;
+  maxTcpConnections: number;
+  /** TCP flow-control window per connection and direction, in bytes. */
+  tcpWindow: number;
+  /** Outgoing packet budget per session (datagrams + connection attempts + lookups), per second; burst = one second. */
+  packetsPerSecond: number;
+  /** Outgoing byte budget per session (UDP + TCP), per second; burst = one second. */
+  bytesPerSecond: number;
+  /** Malformed or refused frames tolerated per session per second (burst 2x) before the session is closed. */
+  badFramesPerSecond: number;
+  /** A session with no frame from the page for this long is closed. */
+  idleTimeoutMs: number;
+  /** Default (and maximum) TCP connect timeout. */
+  tcpConnectTimeoutMs: number;
+  /** A TCP connection with no traffic either way for this long is closed ('timed-out'). */
+  tcpIdleTimeoutMs: number;
+  dnsTimeoutMs: number;
+  /** DNS lookups in flight per session. */
+  maxDnsInFlight: number;
+  /** Sessions open at once, over all browsers. */
+  maxSessions: number;
+  /** WebSocket send buffer above which the bridge drops inbound datagrams and pauses TCP reads. */
+  maxBufferedBytes: number;
+  /** WebSocket ping interval; a session that misses a pong is closed. */
+  heartbeatMs: number;
+  /** Start the lab of discv5 peers. */
+  lab: boolean;
+  labSize: number;
+  /** Directory holding the built web app. */
+  distDir: string;
+  /** Build the web app on start: when stale (auto), always, or never. */
+  build: 'auto' | 'always' | 'never';
+  logLevel: 'silent' | 'info' | 'debug';
+}
+
+export const DEFAULTS: BridgeOptions = {
+  host: '127.0.0.1',
+  port: 8520,
+  workshop: false,
+  token: undefined,
+  allowedHosts: [],
+  allowedOrigins: [],
+  allow: [],
+  deny: [],
+  noPublic: false,
+  udpBind: '::',
+  advertiseIp: undefined,
+  maxDatagram: 1280,
+  tcpChunk: 16384,
+  maxUdpSockets: 4,
+  maxTcpConnections: 8,
+  tcpWindow: 256 * 1024,
+  packetsPerSecond: 1000,
+  bytesPerSecond: 8 * 1024 * 1024,
+  badFramesPerSecond: 20,
+  idleTimeoutMs: 10 * 60_000,
+  tcpConnectTimeoutMs: 10_000,
+  tcpIdleTimeoutMs: 5 * 60_000,
+  dnsTimeoutMs: 5_000,
+  maxDnsInFlight: 2,
+  maxSessions: 32,
+  maxBufferedBytes: 1024 * 1024,
+  heartbeatMs: 30_000,
+  lab: true,
+  labSize: 16,
+  distDir: 'dist',
+  build: 'auto',
+  logLevel: 'info',
+};
+
+/** Session count in --workshop mode unless --max-sessions says otherwise. */
+export const WORKSHOP_MAX_SESSIONS = 200;
+
+/** The WebSocket maxPayload: the largest legitimate frame, nothing more. */
+export const maxFrameOf = (o: Pick<BridgeOptions, 'maxDatagram' | 'tcpChunk'>): number =>
+  FRAME_OVERHEAD + Math.max(o.maxDatagram, o.tcpChunk);
+
+/** Fills defaults and checks ranges; throws a one-line message for a bad value. */
+export function resolveOptions(partial: Partial<BridgeOptions> = {}): BridgeOptions {
+  const o: BridgeOptions = { ...DEFAULTS, ...stripUndefined(partial) };
+  if (o.workshop && partial.maxSessions === undefined) o.maxSessions = WORKSHOP_MAX_SESSIONS;
+  const int = (name: keyof BridgeOptions, min: number, max: number) => {
+    const v = o[name] as unknown as number;
+    if (!Number.isInteger(v) || v < min || v > max) throw new Error(`--${kebab(name)} must be an integer in ${min}..${max}, got ${v}`);
+  };
+  int('port', 0, 65535);
+  int('maxDatagram', 1, 65507);
+  int('tcpChunk', 512, 1 << 20);
+  int('maxUdpSockets', 0, 255);
+  int('maxTcpConnections', 0, 255);
+  int('tcpWindow', 1024, 64 << 20);
+  int('packetsPerSecond', 1, 1e7);
+  int('bytesPerSecond', 1024, 1e10);
+  int('badFramesPerSecond', 1, 1e6);
+  int('idleTimeoutMs', 100, 2 ** 31 - 1);
+  int('tcpConnectTimeoutMs', 10, 600_000);
+  int('tcpIdleTimeoutMs', 10, 2 ** 31 - 1);
+  int('dnsTimeoutMs', 10, 600_000);
+  int('maxDnsInFlight', 1, 64);
+  int('maxSessions', 1, 100_000);
+  int('maxBufferedBytes', 1024, 1 << 30);
+  int('heartbeatMs', 100, 2 ** 31 - 1);
+  int('labSize', 1, 256);
+  if (o.token !== undefined && !/^[A-Za-z0-9_-]{16,128}$/.test(o.token))
+    throw new Error('--token must be 16..128 characters of [A-Za-z0-9_-]');
+  if (!['auto', 'always', 'never'].includes(o.build)) throw new Error('--build must be auto, always or never');
+  if (!['silent', 'info', 'debug'].includes(o.logLevel)) throw new Error('--log must be silent, info or debug');
+  return o;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** The first non-internal IPv4 address of this machine (the workshop's LAN address). */
+export function lanAddress(): string | undefined {
+  for (const list of Object.values(networkInterfaces()))
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return undefined;
+}
+
+export const USAGE = `Usage: npm start -- [options]
+
+  --port N              HTTP/WebSocket port (default ${DEFAULTS.port}; 0 = any free port)
+  --host ADDR           listen address (default ${DEFAULTS.host})
+  --workshop            listen on this machine's LAN address for a room; join URL carries the token
+  --token T             use this token instead of a random one (dev setups)
+  --allow-host NAME     also accept this Host header name (repeatable)
+  --allow-origin URL    also accept this Origin on the upgrade, e.g. http://localhost:5173 (repeatable)
+  --allow CIDR[:PORTS]  allow targets in CIDR (PORTS: 30303 or 30300-30310,9000) (repeatable)
+  --deny CIDR[:PORTS]   refuse targets in CIDR (repeatable; wins over --allow)
+  --no-public           refuse public addresses: lab and loopback only
+  --udp-bind ADDR       address tunnel UDP sockets bind to (default ${DEFAULTS.udpBind})
+  --advertise ADDR      address a page's socket reports as its own (default: host)
+  --max-datagram N      largest UDP payload (default ${DEFAULTS.maxDatagram})
+  --max-udp-sockets N   per session (default ${DEFAULTS.maxUdpSockets})
+  --max-tcp N           TCP connections per session (default ${DEFAULTS.maxTcpConnections})
+  --tcp-window N        TCP flow-control window in bytes (default ${DEFAULTS.tcpWindow})
+  --pps N               outgoing packets per second per session (default ${DEFAULTS.packetsPerSecond})
+  --bps N               outgoing bytes per second per session (default ${DEFAULTS.bytesPerSecond})
+  --idle-timeout MS     close a session silent this long (default ${DEFAULTS.idleTimeoutMs})
+  --max-sessions N      sessions at once (default ${DEFAULTS.maxSessions}; ${WORKSHOP_MAX_SESSIONS} with --workshop)
+  --no-lab              do not start the lab of discv5 peers
+  --lab-size N          lab nodes (default ${DEFAULTS.labSize})
+  --build auto|always|never   build the web app when stale (default auto)
+  --log silent|info|debug
+  -h, --help
+`;
+
+/** Parses `npm start -- …` arguments. Throws a one-line message on a bad flag. */
+export function parseArgv(argv: string[]): { options: BridgeOptions; help: boolean } {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      workshop: { type: 'boolean' },
+      token: { type: 'string' },
+      'allow-host': { type: 'string', multiple: true },
+      'allow-origin': { type: 'string', multiple: true },
+      allow: { type: 'string', multiple: true },
+      deny: { type: 'string', multiple: true },
+      'no-public': { type: 'boolean' },
+      'udp-bind': { type: 'string' },
+      advertise: { type: 'string' },
+      'max-datagram': { type: 'string' },
+      'max-udp-sockets': { type: 'string' },
+      'max-tcp': { type: 'string' },
+      'tcp-window': { type: 'string' },
+      pps: { type: 'string' },
+      bps: { type: 'string' },
+      'idle-timeout': { type: 'string' },
+      'max-sessions': { type: 'string' },
+      'no-lab': { type: 'boolean' },
+      'lab-size': { type: 'string' },
+      build: { type: 'string' },
+      log: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const num = (flag: string, v: string | undefined): number | undefined => {
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v)) throw new Error(`--${flag} expects a number, got ${v}`);
+    return Number(v);
+  };
+  const workshop = values.workshop ?? false;
+  let host = values.host;
+  if (workshop && host === undefined) {
+    host = lanAddress();
+    if (!host) throw new Error('--workshop: no LAN address found; pass --host ADDR');
+  }
+  const options = resolveOptions({
+    host,
+    port: num('port', values.port),
+    workshop,
+    token: values.token,
+    allowedHosts: values['allow-host'] ?? [],
+    allowedOrigins: values['allow-origin'] ?? [],
+    allow: values.allow ?? [],
+    deny: values.deny ?? [],
+    noPublic: values['no-public'] ?? false,
+    udpBind: values['udp-bind'],
+    advertiseIp: values.advertise,
+    maxDatagram: num('max-datagram', values['max-datagram']),
+    maxUdpSockets: num('max-udp-sockets', values['max-udp-sockets']),
+    maxTcpConnections: num('max-tcp', values['max-tcp']),
+    tcpWindow: num('tcp-window', values['tcp-window']),
+    packetsPerSecond: num('pps', values.pps),
+    bytesPerSecond: num('bps', values.bps),
+    idleTimeoutMs: num('idle-timeout', values['idle-timeout']),
+    maxSessions: num('max-sessions', values['max-sessions']),
+    lab: !(values['no-lab'] ?? false),
+    labSize: num('lab-size', values['lab-size']),
+    build: values.build as BridgeOptions['build'] | undefined,
+    logLevel: values.log as BridgeOptions['logLevel'] | undefined,
+  });
+  return { options, help: values.help ?? false };
+}

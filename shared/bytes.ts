@@ -1,0 +1,88 @@
+// Byte helpers shared by every codec. Hex is lowercase, no 0x prefix on output.
+import { bytesToHex, concatBytes } from '@noble/hashes/utils.js';
+
+export const toHex = (b: Uint8Array): string => bytesToHex(b);
+export const concat = (...parts: Uint8Array[]): Uint8Array => concatBytes(...parts);
+export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+export const fromUtf8 = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+/** Parses hex (optional 0x, even length); undefined for anything else. For user input. */
+export function parseHex(text: string): Uint8Array | undefined {
+  const s = text.trim().replace(/^0x/i, '');
+  if (s.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(s)) return undefined;
+  const out = new Uint8Array(s.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+/** Hex for trusted constants (vectors, literals): throws on malformed input. */
+export function fromHex(text: string): Uint8Array {
+  const b = parseHex(text);
+  if (!b) throw new Error(`not hex: ${text.slice(0, 40)}`);
+  return b;
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Comparison whose time depends only on the lengths (tokens, tags). */
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = a.length ^ b.length;
+  const n = Math.max(a.length, b.length);
+  for (let i = 0; i < n; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  return diff === 0;
+}
+
+/** Big-endian unsigned integer, any length. */
+export function bytesToBigint(b: Uint8Array): bigint {
+  let n = 0n;
+  for (const x of b) n = (n << 8n) | BigInt(x);
+  return n;
+}
+
+/** Minimal big-endian bytes (empty for zero), as RLP wants integers. */
+export function bigintToBytes(n: bigint | number): Uint8Array {
+  let v = BigInt(n);
+  if (v < 0n) throw new Error('negative integer');
+  const out: number[] = [];
+  while (v > 0n) {
+    out.unshift(Number(v & 0xffn));
+    v >>= 8n;
+  }
+  return Uint8Array.from(out);
+}
+
+/** Fixed-width big-endian bytes. */
+export function uintBytes(n: bigint | number, width: number): Uint8Array {
+  const out = new Uint8Array(width);
+  let v = BigInt(n);
+  for (let i = width - 1; i >= 0; i--) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  return out;
+}
+
+export const readU16 = (b: Uint8Array, at: number): number => (b[at] << 8) | b[at + 1];
+
+/** Log-distance between two 32-byte ids: bit length of a XOR b (0 when equal). */
+export function logDistance(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] ^ b[i];
+    if (x !== 0) return (a.length - i - 1) * 8 + (32 - Math.clz32(x));
+  }
+  return 0;
+}
+
+/** -1, 0, 1: which of a, b is closer to target by XOR distance. */
+export function compareDistance(target: Uint8Array, a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < target.length; i++) {
+    const da = a[i] ^ target[i];
+    const db = b[i] ^ target[i];
+    if (da !== db) return da < db ? -1 : 1;
+  }
+  return 0;
+}

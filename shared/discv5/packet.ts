@@ -1,0 +1,131 @@
+// discv5 packet codec: masking-iv ‖ masked-header ‖ message (discv5-wire.md "Packet Encoding").
+// Encoding takes an already-encrypted message; decoding unmasks and parses the header and
+// authdata, and leaves decryption to the session layer, which holds the keys.
+import { concat, equalBytes, readU16, toHex, uintBytes, bytesToBigint } from '../bytes.ts';
+import { aesCtr } from '../crypto.ts';
+import { attempt, fail, type Result } from '../errors.ts';
+import {
+  EPH_KEY_SIZE_V4, FLAG_HANDSHAKE, FLAG_MESSAGE, FLAG_WHOAREYOU, HANDSHAKE_AUTHDATA_HEAD_SIZE, ID_NONCE_SIZE,
+  MASKING_IV_SIZE, MAX_PACKET_SIZE, MESSAGE_AUTHDATA_SIZE, MIN_PACKET_SIZE, NONCE_SIZE, PROTOCOL_ID, SIG_SIZE_V4,
+  STATIC_HEADER_SIZE, VERSION, WHOAREYOU_AUTHDATA_SIZE, type Flag,
+} from './spec.ts';
+
+export interface MessageAuthdata { flag: typeof FLAG_MESSAGE; srcId: Uint8Array }
+export interface WhoareyouAuthdata { flag: typeof FLAG_WHOAREYOU; idNonce: Uint8Array; enrSeq: bigint }
+export interface HandshakeAuthdata {
+  flag: typeof FLAG_HANDSHAKE;
+  srcId: Uint8Array;
+  idSignature: Uint8Array;
+  ephPubkey: Uint8Array;
+  /** The sender's ENR (raw RLP), when included. */
+  record?: Uint8Array;
+}
+export type Authdata = MessageAuthdata | WhoareyouAuthdata | HandshakeAuthdata;
+
+export interface Packet {
+  maskingIv: Uint8Array;
+  flag: Flag;
+  nonce: Uint8Array;
+  authdata: Authdata;
+  /** Unmasked static-header ‖ authdata: message-ad is masking-iv ‖ header. */
+  header: Uint8Array;
+  /** Encrypted message (ciphertext ‖ tag); empty for WHOAREYOU. */
+  message: Uint8Array;
+  /** The datagram as it went on the wire. */
+  raw: Uint8Array;
+}
+
+export function encodeAuthdata(a: Authdata): Uint8Array {
+  switch (a.flag) {
+    case FLAG_MESSAGE:
+      return a.srcId;
+    case FLAG_WHOAREYOU:
+      return concat(a.idNonce, uintBytes(a.enrSeq, 8));
+    case FLAG_HANDSHAKE:
+      return concat(a.srcId, Uint8Array.of(a.idSignature.length, a.ephPubkey.length), a.idSignature, a.ephPubkey, a.record ?? new Uint8Array(0));
+  }
+}
+
+/** static-header ‖ authdata, unmasked. */
+export function encodeHeader(flag: Flag, nonce: Uint8Array, authdata: Uint8Array): Uint8Array {
+  const staticHeader = new Uint8Array(STATIC_HEADER_SIZE);
+  staticHeader.set(PROTOCOL_ID, 0);
+  staticHeader[6] = VERSION >> 8;
+  staticHeader[7] = VERSION & 0xff;
+  staticHeader[8] = flag;
+  staticHeader.set(nonce, 9);
+  staticHeader[21] = authdata.length >> 8;
+  staticHeader[22] = authdata.length & 0xff;
+  return concat(staticHeader, authdata);
+}
+
+/** message-ad = masking-iv ‖ header. For WHOAREYOU the same bytes are the challenge-data. */
+export const messageAd = (maskingIv: Uint8Array, header: Uint8Array): Uint8Array => concat(maskingIv, header);
+
+/** masking-key = dest-id[:16]. */
+export const maskingKey = (destId: Uint8Array): Uint8Array => destId.subarray(0, 16);
+
+/** masking-iv ‖ aesctr(dest-id[:16], masking-iv, header) ‖ message. */
+export function encodePacket(destId: Uint8Array, maskingIv: Uint8Array, header: Uint8Array, message: Uint8Array): Uint8Array {
+  return concat(maskingIv, aesCtr(maskingKey(destId), maskingIv, header), message);
+}
+
+/** Unmasks and parses a datagram addressed to `localId`. Never throws. */
+export function decodePacket(localId: Uint8Array, raw: Uint8Array): Result<Packet> {
+  return attempt(() => decodePacketUnchecked(localId, raw));
+}
+
+function decodePacketUnchecked(localId: Uint8Array, raw: Uint8Array): Packet {
+  if (raw.length < MIN_PACKET_SIZE) fail('too-small', 'packet', `${raw.length} bytes; a discv5 packet has at least ${MIN_PACKET_SIZE}`);
+  if (raw.length > MAX_PACKET_SIZE) fail('too-large', 'packet', `${raw.length} bytes; at most ${MAX_PACKET_SIZE} allowed`);
+  const maskingIv = raw.subarray(0, MASKING_IV_SIZE);
+  const key = maskingKey(localId);
+  const staticHeader = aesCtr(key, maskingIv, raw.subarray(MASKING_IV_SIZE, MASKING_IV_SIZE + STATIC_HEADER_SIZE));
+  if (!equalBytes(staticHeader.subarray(0, 6), PROTOCOL_ID))
+    fail('bad-protocol-id', 'protocol-id', 'unmasks to something other than "discv5": not for us, or not discv5');
+  const version = readU16(staticHeader, 6);
+  if (version !== VERSION) fail('bad-version', 'version', `0x${version.toString(16).padStart(4, '0')}; only 0x0001 is known`);
+  const flag = staticHeader[8];
+  if (flag > FLAG_HANDSHAKE) fail('bad-flag', 'flag', `${flag} is not 0 (message), 1 (WHOAREYOU) or 2 (handshake)`);
+  const authdataSize = readU16(staticHeader, 21);
+  const headerEnd = MASKING_IV_SIZE + STATIC_HEADER_SIZE + authdataSize;
+  if (headerEnd > raw.length) fail('truncated', 'authdata-size', `${authdataSize} bytes claimed, ${raw.length - MASKING_IV_SIZE - STATIC_HEADER_SIZE} remain`);
+  // CTR is a stream: unmasking the whole header again yields the same static header.
+  const header = aesCtr(key, maskingIv, raw.subarray(MASKING_IV_SIZE, headerEnd));
+  const authdataBytes = header.subarray(STATIC_HEADER_SIZE);
+  const message = raw.subarray(headerEnd);
+  const authdata = parseAuthdata(flag as Flag, authdataBytes, message.length);
+  return { maskingIv, flag: flag as Flag, nonce: header.subarray(9, 9 + NONCE_SIZE), authdata, header, message, raw };
+}
+
+function parseAuthdata(flag: Flag, a: Uint8Array, messageLength: number): Authdata {
+  switch (flag) {
+    case FLAG_MESSAGE:
+      if (a.length !== MESSAGE_AUTHDATA_SIZE) fail('bad-length', 'authdata-size', `${a.length} for an ordinary message; must be ${MESSAGE_AUTHDATA_SIZE}`);
+      return { flag, srcId: a };
+    case FLAG_WHOAREYOU:
+      if (a.length !== WHOAREYOU_AUTHDATA_SIZE) fail('bad-length', 'authdata-size', `${a.length} for WHOAREYOU; must be ${WHOAREYOU_AUTHDATA_SIZE}`);
+      if (messageLength !== 0) fail('bad-length', 'message', `WHOAREYOU carries no message, found ${messageLength} bytes`);
+      return { flag, idNonce: a.subarray(0, ID_NONCE_SIZE), enrSeq: bytesToBigint(a.subarray(ID_NONCE_SIZE)) };
+    case FLAG_HANDSHAKE: {
+      if (a.length < HANDSHAKE_AUTHDATA_HEAD_SIZE) fail('bad-length', 'authdata-size', `${a.length} for a handshake; authdata-head alone is ${HANDSHAKE_AUTHDATA_HEAD_SIZE}`);
+      const sigSize = a[32];
+      const ephKeySize = a[33];
+      if (sigSize !== SIG_SIZE_V4) fail('bad-value', 'sig-size', `${sigSize}; the "v4" identity scheme uses ${SIG_SIZE_V4}`);
+      if (ephKeySize !== EPH_KEY_SIZE_V4) fail('bad-value', 'eph-key-size', `${ephKeySize}; the "v4" identity scheme uses ${EPH_KEY_SIZE_V4}`);
+      const fixed = HANDSHAKE_AUTHDATA_HEAD_SIZE + sigSize + ephKeySize;
+      if (a.length < fixed) fail('truncated', 'authdata-size', `${a.length}; id-signature and eph-pubkey need ${fixed}`);
+      const record = a.length > fixed ? a.subarray(fixed) : undefined;
+      return {
+        flag,
+        srcId: a.subarray(0, 32),
+        idSignature: a.subarray(HANDSHAKE_AUTHDATA_HEAD_SIZE, HANDSHAKE_AUTHDATA_HEAD_SIZE + sigSize),
+        ephPubkey: a.subarray(HANDSHAKE_AUTHDATA_HEAD_SIZE + sigSize, fixed),
+        ...(record ? { record } : {}),
+      };
+    }
+  }
+}
+
+/** Short description for logs: "WHOAREYOU nonce=0102…". */
+export const describePacket = (p: Packet): string => `${['ordinary message', 'WHOAREYOU', 'handshake'][p.flag]} nonce=${toHex(p.nonce)}`;

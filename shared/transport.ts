@@ -1,0 +1,50 @@
+// The interfaces engines are driven through. Node (dgram/net) and the browser (the bridge
+// tunnel) each implement them; nothing in shared/ knows which one it runs on.
+
+export interface Endpoint {
+  /** IPv4 dotted quad or IPv6 text (unmapped: never "::ffff:1.2.3.4"). */
+  ip: string;
+  port: number;
+}
+
+export const endpointKey = (e: Endpoint): string => (e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`);
+
+export interface DatagramSocket {
+  /** The address the socket is bound to, as peers should reach it. */
+  readonly local: Endpoint;
+  send(bytes: Uint8Array, to: Endpoint): void;
+  onMessage(handler: (bytes: Uint8Array, from: Endpoint) => void): void;
+  /** Errors that do not close the socket (a refused target, a policy refusal). */
+  onError(handler: (error: Error) => void): void;
+  close(): void;
+}
+
+export interface DatagramTransport {
+  /** Binds a UDP socket; port 0 (default) asks for an ephemeral one. */
+  openDatagram(options?: { ip?: string; port?: number }): Promise<DatagramSocket>;
+}
+
+/** Why a stream ended: the UI shows it. */
+export type StreamEndReason = 'closed' | 'refused' | 'reset' | 'timed-out' | 'policy' | 'error';
+
+export interface StreamConnection {
+  readonly remote: Endpoint;
+  /** Queues bytes; false means "buffer full, wait for onDrain" (backpressure). */
+  write(bytes: Uint8Array): boolean;
+  onData(handler: (bytes: Uint8Array) => void): void;
+  onDrain(handler: () => void): void;
+  /** Called once, when the connection is fully closed. */
+  onClose(handler: (reason: StreamEndReason, detail?: string) => void): void;
+  /** Half-close: no more writes from us; reading goes on. */
+  end(): void;
+  close(): void;
+}
+
+export interface StreamTransport {
+  connect(to: Endpoint, options?: { timeoutMs?: number }): Promise<StreamConnection>;
+}
+
+export interface Resolver {
+  /** A and AAAA addresses of a DNS name. */
+  resolve(name: string): Promise<string[]>;
+}
