@@ -10,4 +10,4 @@ declare class TextDecoder {
 declare var crypto: { getRandomValues<T extends Uint8Array>(array: T): T };
 declare function setTimeout(handler: () => void, ms?: number): unknown;
 declare function clearTimeout(id: unknown): void;
-declare var performance: { now(): number };
+declare var performance: { now(): number; timeOrigin: number };

@@ -72,7 +72,7 @@ describe('discv5 wire vectors: encode (the codec rebuilds each packet)', () => {
     it(`${v.name}: byte for byte`, () => {
       const iv = fromHex(v.derived.maskingIv);
       const header = fromHex(v.derived.staticHeader + v.derived.authdata);
-      let message = new Uint8Array(0);
+      let message: Uint8Array = new Uint8Array(0);
       if (v.flag !== 1) {
         const ping = (v as { ping: { reqId: string; enrSeq: number } }).ping;
         const pt = encodeMessage({ type: 'PING', requestId: fromHex(ping.reqId), enrSeq: BigInt(ping.enrSeq) });

@@ -409,13 +409,14 @@ export class Discv5Engine {
   receive(bytes: Uint8Array, from: Endpoint, now: number): Output {
     this.now = now;
     const record: PacketRecord = { seq: ++this.packetSeq, direction: 'in', at: now, peer: from, raw: bytes };
+    // Emitted first, filled in while handling: the packet precedes what it causes.
+    this.emit({ type: 'packet', packet: record });
     try {
       this.handleDatagram(record, from, now);
     } catch (e) {
       // A bug must not take the node down: report it like a bad packet.
       record.rejected = `internal error: ${e instanceof Error ? e.message : String(e)}`;
     }
-    this.emit({ type: 'packet', packet: record });
     return this.flush();
   }
 

@@ -5,7 +5,7 @@ import { convertPublicKey, isValidPublicKey } from '../crypto.ts';
 import { attempt, fail, WireError, type Result } from '../errors.ts';
 import type { Enr } from './enr.ts';
 import { nodeIdOf } from './enr.ts';
-import { ipToText, mappedIpv4, parseIpv4, parseIpv6 } from './ip.ts';
+import { bytesToIp, ipToBytes } from '../ip.ts';
 
 export const ENODE_SPEC = 'https://ethereum.org/developers/docs/networking-layer/network-addresses/#enode';
 
@@ -26,7 +26,8 @@ export function parseEnode(text: string): Result<Enode> {
     const at = s.indexOf('@');
     if (at < 0) fail('bad-value', 'enode', 'no "@ip:port" after the public key');
     const hex = s.slice(8, at);
-    if (!/^[0-9a-fA-F]{128}$/.test(hex)) fail('bad-length', 'public-key', `public key is 128 hex digits (64 bytes), got ${hex.length} characters`);
+    if (hex.length !== 128) fail('bad-length', 'public-key', `public key is 128 hex digits (64 bytes), got ${hex.length} characters`);
+    if (!/^[0-9a-fA-F]*$/.test(hex)) fail('bad-value', 'public-key', 'public key is not hex');
     const full = Uint8Array.of(4, ...fromHex(hex));
     if (!isValidPublicKey(full)) fail('bad-value', 'public-key', 'not a point on secp256k1');
 
@@ -53,10 +54,11 @@ export function parseEnode(text: string): Result<Enode> {
       portText = rest.slice(colon + 1);
       if (host.includes(':')) fail('bad-value', 'ip', 'an IPv6 host must be written in brackets');
     }
-    const ipBytes = rest.startsWith('[') ? parseIpv6(host) : parseIpv4(host);
+    const bracketed = rest.startsWith('[');
+    // Bracketed hosts are IPv6 (a mapped one reads as IPv4); bare hosts are dotted-quad IPv4. No zone ids.
+    const ipBytes = host.includes('%') || (bracketed && !host.includes(':')) ? undefined : ipToBytes(host);
     if (!ipBytes) fail('bad-value', 'ip', `"${host}" is not an IP address`);
-    // IPv6 printed in its RFC 5952 form; an IPv4-mapped address becomes plain IPv4 (as Endpoint wants).
-    const ip = ipBytes.length === 16 ? (mappedIpv4(ipBytes) ?? ipToText(ipBytes)) : host;
+    const ip = bytesToIp(ipBytes)!; // canonical text: RFC 5952 for IPv6
     const tcp = port(portText, 'tcp');
     const udp = discport === undefined ? tcp : port(discport, 'discport');
     const publicKey = convertPublicKey(full, true);

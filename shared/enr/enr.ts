@@ -10,7 +10,7 @@ import { rlpStructure } from '../dissect.ts';
 import { attempt, fail, unwrap, WireError, type Result } from '../errors.ts';
 import { asBigint, asBytes, asList, decodeRlp, decodeRlpPrefix, encodeRlp, encodeRlpList, rlpUint, type RlpItem } from '../rlp.ts';
 import type { Endpoint } from '../transport.ts';
-import { ipToText, mappedIpv4, parseIpv4, parseIpv6 } from './ip.ts';
+import { bytesToIp, ipToBytes } from '../ip.ts';
 import { describeEnrValue, ENR_SPEC, keyInfo } from './keys.ts';
 
 /** enr.md: "The maximum encoded size of a node record is 300 bytes." */
@@ -135,7 +135,7 @@ function decodeOrThrow(input: Uint8Array): Enr {
       const b = asBytes(item, key);
       const want = key === 'ip' ? 4 : 16;
       if (b.length !== want) fail('bad-length', key, `${key} is ${want} bytes, got ${b.length}`);
-      typed[key] = ipToText(b);
+      typed[key] = bytesToIp(b)!; // an IPv4-mapped ip6 reads as IPv4 text, as Endpoint wants
     } else typed[key] = Number(asBigint(item, key, 2));
   }
 
@@ -185,9 +185,7 @@ export const tcpEndpoint = (enr: Enr): Endpoint | undefined => endpoint(enr, enr
 function endpoint(enr: Enr, port4: number | undefined, port6: number | undefined): Endpoint | undefined {
   if (enr.ip !== undefined && port4) return { ip: enr.ip, port: port4 };
   const port = port6 ?? port4;
-  if (enr.ip6 === undefined || !port) return undefined;
-  const b = enr.pairs.find((p) => p.key === 'ip6')?.value;
-  return { ip: (b && mappedIpv4(b)) ?? enr.ip6, port };
+  return enr.ip6 !== undefined && port ? { ip: enr.ip6, port } : undefined;
 }
 
 /** The pair with this key, if the record has it. */
@@ -238,8 +236,9 @@ function applyTyped(entries: Map<string, Uint8Array>, src: Partial<Omit<EnrInit,
       continue;
     }
     if (key === 'ip' || key === 'ip6') {
-      const b = key === 'ip' ? parseIpv4(String(v)) : parseIpv6(String(v));
-      if (!b) throw new WireError('bad-value', key, `"${v}" is not an ${key === 'ip' ? 'IPv4' : 'IPv6'} address`);
+      const text = String(v);
+      const b = text.includes('%') ? undefined : ipToBytes(text);
+      if (!b || b.length !== (key === 'ip' ? 4 : 16)) throw new WireError('bad-value', key, `"${v}" is not an ${key === 'ip' ? 'IPv4' : 'IPv6'} address`);
       entries.set(key, encodeRlp(b));
     } else {
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffff) throw new WireError('bad-value', key, `port ${v} is not 0..65535`);

@@ -2,4 +2,3 @@
 export * from './enr.ts';
 export * from './enode.ts';
 export * from './keys.ts';
-export * from './ip.ts';

@@ -5,7 +5,7 @@
 import { bytesToBigint, concat, fromUtf8, toHex, uintBytes } from '../bytes.ts';
 import { attempt, fail, type Result } from '../errors.ts';
 import { asBigint, asBytes, asList, decodeRlp, describeRlp, encodeRlp, rlpUint, type RlpItem } from '../rlp.ts';
-import { ipToText } from './ip.ts';
+import { bytesToIp } from '../ip.ts';
 
 export const ENR_SPEC = 'https://github.com/ethereum/devp2p/blob/master/enr.md';
 const CONSENSUS = 'https://github.com/ethereum/consensus-specs/blob/master/specs';
@@ -186,7 +186,7 @@ function describeItem(key: string, item: RlpItem): ValueView {
     case 'ip6': {
       const want = key === 'ip' ? 4 : 16;
       if (v.length !== want) fail('bad-length', key, `${key} is ${want} bytes, got ${v.length}`);
-      return { text: ipToText(v) };
+      return { text: bytesToIp(v)! };
     }
     case 'cgc':
       return { text: `${asBigint(item, key, 8)} custody groups` };

@@ -1,0 +1,155 @@
+// Which targets a tunnel may reach. The bridge must never become an open proxy into the
+// machine's network: private, link-local (169.254.169.254 metadata included), CGNAT,
+// unique-local, multicast, broadcast, unspecified and reserved ranges are refused unless
+// allowed explicitly. Ranges come from ipaddr.js (a well-kept table), not hand-written masks.
+import ipaddr from 'ipaddr.js';
+import { normalizeIp } from '../shared/tunnel/ip.ts';
+import { type Endpoint, endpointKey } from '../shared/transport.ts';
+
+type Addr = ipaddr.IPv4 | ipaddr.IPv6;
+
+export interface PortRange {
+  from: number;
+  to: number;
+}
+
+export interface Rule {
+  /** The rule as written (for log lines and error messages). */
+  text: string;
+  net: [Addr, number];
+  /** Undefined: every port. */
+  ports?: PortRange[];
+}
+
+export type Verdict = { ok: true; ip: string } | { ok: false; reason: string };
+
+/**
+ * Parses `CIDR[:PORTS]`: `10.0.0.0/8`, `10.1.2.3:30303`, `127.0.0.1/32:9000-9010,30303`,
+ * `[fd00::]/8:30303`, `::1` (IPv6 with ports needs brackets). A bare address is a /32 or /128.
+ */
+export function parseRule(text: string): Rule {
+  const t = text.trim();
+  let addrPart: string;
+  let portPart: string | undefined;
+  const bracket = /^\[([^\]]+)\](\/\d{1,3})?(?::(.+))?$/.exec(t);
+  if (bracket) {
+    addrPart = bracket[1] + (bracket[2] ?? '');
+    portPart = bracket[3];
+  } else if ((t.match(/:/g) ?? []).length > 1) {
+    addrPart = t; // bare IPv6, no ports
+  } else {
+    const i = t.indexOf(':');
+    addrPart = i < 0 ? t : t.slice(0, i);
+    portPart = i < 0 ? undefined : t.slice(i + 1);
+  }
+  const [ipText, prefixText] = addrPart.split('/');
+  const ip = normalizeIp(ipText);
+  if (!ip) throw new Error(`not an address: ${text}`);
+  const addr = ipaddr.parse(ip);
+  const max = addr.kind() === 'ipv4' ? 32 : 128;
+  const prefix = prefixText === undefined ? max : Number(prefixText);
+  if (!/^\d+$/.test(prefixText ?? String(max)) || prefix > max) throw new Error(`bad prefix length in ${text}`);
+  return { text: t, net: [addr, prefix], ports: portPart === undefined ? undefined : parsePorts(portPart, text) };
+}
+
+function parsePorts(s: string, text: string): PortRange[] {
+  return s.split(',').map((p) => {
+    const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(p.trim());
+    const from = m ? Number(m[1]) : NaN;
+    const to = m?.[2] !== undefined ? Number(m[2]) : from;
+    if (!m || from < 1 || to > 65535 || to < from) throw new Error(`bad port range "${p}" in ${text}`);
+    return { from, to };
+  });
+}
+
+function matchesAddr(rule: Rule, addr: Addr): boolean {
+  return addr.kind() === rule.net[0].kind() && addr.match(rule.net);
+}
+function matchesPort(rule: Rule, port: number): boolean {
+  return !rule.ports || rule.ports.some((r) => port >= r.from && port <= r.to);
+}
+
+export interface PolicyConfig {
+  allow: Rule[];
+  deny: Rule[];
+  /** Public unicast targets allowed (false with --no-public). */
+  public: boolean;
+  /** 'all': any loopback target; 'peers-only' (workshop): only lab peers and tunnel sockets. */
+  loopback: 'all' | 'peers-only';
+  /** Endpoints refused whatever else says: the bridge's own HTTP port. */
+  self: Endpoint[];
+}
+
+/**
+ * The target check. `peers` is a live set of endpoint keys always allowed: the lab nodes and
+ * the tunnel sockets of other sessions (so browsers in a workshop can reach each other).
+ */
+export class TargetPolicy {
+  constructor(
+    readonly config: PolicyConfig,
+    private readonly peers: { has(key: string): boolean; hasIp(ip: string): boolean } = { has: () => false, hasIp: () => false },
+  ) {}
+
+  /** Unmapped, canonical text and the ipaddr.js range name ('unicast' means public). */
+  classify(ip: string): { ip: string; range: string } | undefined {
+    const n = normalizeIp(ip);
+    if (!n) return undefined;
+    return { ip: n, range: ipaddr.parse(n).range() };
+  }
+
+  /** May the tunnel send to (or hear from) ip:port? */
+  check(ip: string, port: number): Verdict {
+    const c = this.classify(ip);
+    if (!c) return { ok: false, reason: 'not an IP address' };
+    if (!Number.isInteger(port) || port < 1 || port > 65535) return { ok: false, reason: `port ${port}` };
+    const addr = ipaddr.parse(c.ip);
+    const denied = this.config.deny.find((r) => matchesAddr(r, addr) && matchesPort(r, port));
+    if (denied) return { ok: false, reason: `denied by --deny ${denied.text}` };
+    if (this.config.self.some((s) => s.port === port && (s.ip === c.ip || (c.range === 'loopback' && isLoopbackOrAny(s.ip)))))
+      return { ok: false, reason: 'the bridge itself' };
+    if (this.config.allow.some((r) => matchesAddr(r, addr) && matchesPort(r, port))) return { ok: true, ip: c.ip };
+    if (this.peers.has(endpointKey({ ip: c.ip, port }))) return { ok: true, ip: c.ip };
+    return this.byRange(c.ip, c.range);
+  }
+
+  /** May a DNS answer be handed to the page? Port-specific rules count as "some port allowed". */
+  checkAddress(ip: string): Verdict {
+    const c = this.classify(ip);
+    if (!c) return { ok: false, reason: 'not an IP address' };
+    const addr = ipaddr.parse(c.ip);
+    const denied = this.config.deny.find((r) => !r.ports && matchesAddr(r, addr));
+    if (denied) return { ok: false, reason: `denied by --deny ${denied.text}` };
+    if (this.config.allow.some((r) => matchesAddr(r, addr))) return { ok: true, ip: c.ip };
+    if (this.peers.hasIp(c.ip)) return { ok: true, ip: c.ip };
+    return this.byRange(c.ip, c.range);
+  }
+
+  private byRange(ip: string, range: string): Verdict {
+    if (range === 'unicast')
+      return this.config.public ? { ok: true, ip } : { ok: false, reason: 'public address (--no-public)' };
+    if (range === 'loopback')
+      return this.config.loopback === 'all'
+        ? { ok: true, ip }
+        : { ok: false, reason: 'loopback address (workshop mode: lab peers only)' };
+    return { ok: false, reason: `${range} address` };
+  }
+}
+
+const isLoopbackOrAny = (ip: string) => ip === '0.0.0.0' || ip === '::' || ip.startsWith('127.') || ip === '::1';
+
+/** Builds the policy config from options (throws a one-line message for a bad rule). */
+export function policyConfig(o: {
+  allow: string[];
+  deny: string[];
+  noPublic: boolean;
+  workshop: boolean;
+  self?: Endpoint[];
+}): PolicyConfig {
+  return {
+    allow: o.allow.map(parseRule),
+    deny: o.deny.map(parseRule),
+    public: !o.noPublic,
+    loopback: o.workshop ? 'peers-only' : 'all',
+    self: o.self ?? [],
+  };
+}

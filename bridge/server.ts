@@ -1,0 +1,310 @@
+// The bridge's HTTP server: the built web app, /lab.json and the /tunnel WebSocket.
+// Guards, in order: the Host header (against DNS rebinding) on every request; on the upgrade
+// also the page's own Origin and the per-run token (constant-time compare); then the
+// session cap. Anything else gets 403 before a WebSocket exists.
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { constantTimeEqual, utf8 } from '../shared/bytes.ts';
+import { type Endpoint, endpointKey } from '../shared/transport.ts';
+import { normalizeIp } from '../shared/tunnel/ip.ts';
+import { type BridgeOptions, maxFrameOf, resolveOptions } from './options.ts';
+import { TargetPolicy, policyConfig } from './policy.ts';
+import { type Logger, createLogger } from './log.ts';
+import { CloseCode, type SessionStats, TunnelSession } from './session.ts';
+import { isWildcard } from './node-transport.ts';
+
+/** What /lab.json lists for each lab peer. */
+export interface LabPeerInfo {
+  name: string;
+  protocol: 'discv5';
+  enr: string;
+  nodeId: string;
+  ip: string;
+  udp: number;
+}
+
+export interface BridgeServer {
+  /** The URL to open: http://host:port/?token=… */
+  readonly url: string;
+  /** The page's origin (what the upgrade's Origin header must be). */
+  readonly origin: string;
+  readonly token: string;
+  readonly host: string;
+  readonly port: number;
+  readonly options: BridgeOptions;
+  /** ws://host:port/tunnel?token=… */
+  readonly tunnelUrl: string;
+  setLab(peers: LabPeerInfo[]): void;
+  stats(): { sessions: number; total: SessionStats };
+  close(): Promise<void>;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.ico': 'image/x-icon',
+  '.webp': 'image/webp',
+  '.woff2': 'font/woff2',
+  '.woff': 'font/woff',
+  '.txt': 'text/plain; charset=utf-8',
+  '.wasm': 'application/wasm',
+};
+
+/** The page's rules: own scripts only, WebSockets back to this server, never framed. */
+const SECURITY_HEADERS: Record<string, string> = {
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer', // the URL carries the token
+  'X-Frame-Options': 'DENY',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Content-Security-Policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+};
+
+const hostPart = (ip: string) => (ip.includes(':') ? `[${ip}]` : ip);
+
+export interface StartBridgeDeps {
+  log?: Logger;
+  /** Lab peers to list and to allow as targets (can also be set later with setLab). */
+  lab?: LabPeerInfo[];
+}
+
+/** Starts the bridge server; resolves once it listens. */
+export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: StartBridgeDeps = {}): Promise<BridgeServer> {
+  const options = resolveOptions(partial);
+  const log = deps.log ?? createLogger(options.logLevel);
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  const tokenBytes = utf8(token);
+  const maxFrame = maxFrameOf(options);
+
+  // Endpoints always reachable: lab peers and every open tunnel socket (counted: two sessions may share one).
+  const peerCounts = new Map<string, number>();
+  const peerIps = new Map<string, number>();
+  const bump = (m: Map<string, number>, k: string, d: number) => {
+    const n = (m.get(k) ?? 0) + d;
+    if (n <= 0) m.delete(k);
+    else m.set(k, n);
+  };
+  const peers = {
+    add: (e: Endpoint) => (bump(peerCounts, endpointKey(e), 1), bump(peerIps, e.ip, 1)),
+    remove: (e: Endpoint) => (bump(peerCounts, endpointKey(e), -1), bump(peerIps, e.ip, -1)),
+    has: (k: string) => peerCounts.has(k),
+    hasIp: (ip: string) => peerIps.has(ip),
+  };
+
+  const server = http.createServer();
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrame, perMessageDeflate: false, clientTracking: false });
+  const sessions = new Set<TunnelSession>();
+  const sockets = new Set<WebSocket>();
+  const socketsGone: (() => void)[] = [];
+  let lab: LabPeerInfo[] = [];
+  const setLab = (list: LabPeerInfo[]) => {
+    for (const p of lab) peers.remove({ ip: p.ip, port: p.udp });
+    lab = list;
+    for (const p of lab) peers.add({ ip: p.ip, port: p.udp });
+  };
+  setLab(deps.lab ?? []);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as { port: number }).port;
+  const host = options.host;
+  const advertiseIp = options.advertiseIp ?? (isWildcard(host) ? '127.0.0.1' : (normalizeIp(host) ?? '127.0.0.1'));
+  const policy = new TargetPolicy(
+    policyConfig({ ...options, self: [{ ip: normalizeIp(host) ?? host, port }] }),
+    peers,
+  );
+  const bindIps = new Set(['0.0.0.0', '::', '127.0.0.1', '::1', options.udpBind, advertiseIp]);
+  if (!isWildcard(host)) bindIps.add(normalizeIp(host) ?? host);
+
+  // Host names a page may be reached by (DNS rebinding: any other name is refused).
+  const names = new Set(['127.0.0.1', 'localhost', '[::1]', hostPart(host), hostPart(advertiseIp), ...options.allowedHosts]);
+  const allowedHosts = new Set([...names].map((n) => `${n}:${port}`.toLowerCase()));
+  if (port === 80) for (const n of names) allowedHosts.add(n.toLowerCase());
+  const allowedOrigins = new Set([...names].map((n) => `http://${n}:${port}`.toLowerCase()));
+  for (const o of options.allowedOrigins) allowedOrigins.add(o.toLowerCase().replace(/\/$/, ''));
+  const pageHost = hostPart(isWildcard(host) ? advertiseIp : host);
+  const origin = `http://${pageHost}:${port}`;
+
+  const hostOk = (req: http.IncomingMessage) => allowedHosts.has((req.headers.host ?? '').toLowerCase());
+  const tokenOk = (url: URL, req: http.IncomingMessage) => {
+    const given = url.searchParams.get('token') ?? (req.headers['x-tunnel-token'] as string | undefined) ?? '';
+    return constantTimeEqual(utf8(given), tokenBytes);
+  };
+  const originOk = (req: http.IncomingMessage, required: boolean) => {
+    const o = req.headers.origin;
+    if (o === undefined) return !required;
+    return allowedOrigins.has(o.toLowerCase());
+  };
+  const parseUrl = (req: http.IncomingMessage) => {
+    try {
+      return new URL(req.url ?? '/', 'http://bridge.invalid');
+    } catch {
+      return undefined;
+    }
+  };
+
+  server.on('request', (req, res) => {
+    const url = parseUrl(req);
+    const deny = (status: number, why: string) => {
+      log.info('http-refused', { status, path: url?.pathname.slice(0, 80), why });
+      res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS });
+      res.end(`${status} ${why}\n`);
+    };
+    if (!hostOk(req)) return deny(403, 'forbidden host');
+    if (!url) return deny(400, 'bad request');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return deny(405, 'method not allowed');
+    if (url.pathname === '/lab.json') {
+      if (!tokenOk(url, req) || !originOk(req, false)) return deny(403, 'forbidden');
+      const body = JSON.stringify({ peers: lab, tunnel: '/tunnel', limits: { maxDatagram: options.maxDatagram } });
+      res.writeHead(200, { 'Content-Type': CONTENT_TYPES['.json'], 'Cache-Control': 'no-store', ...SECURITY_HEADERS });
+      return res.end(req.method === 'HEAD' ? undefined : body);
+    }
+    if (url.pathname === '/tunnel') return deny(426, 'upgrade required');
+    serveStatic(options.distDir, url.pathname, req, res).catch(() => deny(500, 'internal error'));
+  });
+
+  const refuseUpgrade = (socket: Duplex, status: number, text: string, why: string) => {
+    log.info('upgrade-refused', { status, why });
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`);
+    socket.destroy();
+  };
+
+  server.on('upgrade', (req, socket, head) => {
+    socket.on('error', () => {}); // a peer resetting mid-handshake must not crash the bridge
+    const url = parseUrl(req);
+    if (!hostOk(req)) return refuseUpgrade(socket, 403, 'Forbidden', 'host');
+    if (!url || url.pathname !== '/tunnel') return refuseUpgrade(socket, 404, 'Not Found', 'path');
+    if (!originOk(req, true)) return refuseUpgrade(socket, 403, 'Forbidden', 'origin');
+    if (!tokenOk(url, req)) return refuseUpgrade(socket, 403, 'Forbidden', 'token');
+    if (sessions.size >= options.maxSessions) return refuseUpgrade(socket, 503, 'Service Unavailable', 'session cap');
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sockets.add(ws);
+      ws.once('close', () => {
+        sockets.delete(ws);
+        if (sockets.size === 0) for (const w of socketsGone.splice(0)) w();
+      });
+      const session = new TunnelSession(
+        ws,
+        { options, policy, log, peers, advertiseIp, bindIps },
+        maxFrame,
+        req.socket.remoteAddress ?? '?',
+        (s) => sessions.delete(s),
+      );
+      if (!session.isClosed) sessions.add(session);
+    });
+  });
+  server.on('clientError', (_e, socket) => socket.destroy());
+
+  // One sweeper for every session's idle timeout and heartbeat: an idle session owns no timer.
+  const sweepMs = Math.max(50, Math.min(1000, options.heartbeatMs, Math.floor(options.idleTimeoutMs / 4)));
+  const sweeper = setInterval(() => {
+    const now = performance.now();
+    for (const s of sessions) s.tick(now);
+  }, sweepMs);
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      clearInterval(sweeper);
+      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      for (const s of [...sessions]) s.close(CloseCode.goingAway, 'bridge shutting down');
+      sessions.clear();
+      // Give each page a moment to answer the close frame, then cut what is left.
+      if (sockets.size > 0) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          new Promise<void>((r) => socketsGone.push(r)),
+          new Promise<void>((r) => (timer = setTimeout(r, 500))),
+        ]);
+        clearTimeout(timer);
+        for (const ws of sockets) ws.terminate();
+      }
+      wss.close();
+      await serverClosed;
+    })());
+
+  const tunnelUrl = `ws://${pageHost}:${port}/tunnel?token=${token}`;
+  log.info('listening', { host, port });
+  return {
+    url: `${origin}/?token=${token}`,
+    origin,
+    token,
+    host,
+    port,
+    options,
+    tunnelUrl,
+    setLab,
+    stats() {
+      const total: SessionStats = { udpSockets: 0, tcpConnections: 0, dnsInFlight: 0, timers: 0, framesIn: 0, framesOut: 0, refused: 0, dropped: 0 };
+      for (const s of sessions) {
+        const st = s.stats();
+        for (const k of Object.keys(total) as (keyof SessionStats)[]) total[k] += st[k];
+      }
+      return { sessions: sessions.size, total };
+    },
+    close,
+  };
+}
+
+/** Serves a file from the vite build; unknown paths without an extension get index.html (SPA). */
+async function serveStatic(distDir: string, pathname: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const root = path.resolve(distDir);
+  let rel: string;
+  try {
+    rel = decodeURIComponent(pathname);
+  } catch {
+    res.writeHead(400, SECURITY_HEADERS).end();
+    return;
+  }
+  if (rel.includes('\0')) {
+    res.writeHead(400, SECURITY_HEADERS).end();
+    return;
+  }
+  let file = path.resolve(root, '.' + path.posix.normalize('/' + rel));
+  if (file !== root && !file.startsWith(root + path.sep)) {
+    res.writeHead(403, SECURITY_HEADERS).end();
+    return;
+  }
+  let stat = await fs.stat(file).catch(() => undefined);
+  if (stat?.isDirectory()) {
+    file = path.join(file, 'index.html');
+    stat = await fs.stat(file).catch(() => undefined);
+  }
+  if (!stat?.isFile() && path.extname(rel) === '') {
+    file = path.join(root, 'index.html');
+    stat = await fs.stat(file).catch(() => undefined);
+  }
+  if (!stat?.isFile()) {
+    const missing = path.extname(rel) === '' || rel === '/';
+    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS });
+    res.end(missing ? 'The web app is not built yet: run `npm run build` (npm start does it for you).\n' : 'not found\n');
+    return;
+  }
+  const type = CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+  const immutable = file.includes(`${path.sep}assets${path.sep}`); // vite's hashed names
+  res.writeHead(200, {
+    'Content-Type': type,
+    'Content-Length': stat.size,
+    'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'no-store',
+    ...SECURITY_HEADERS,
+  });
+  if (req.method === 'HEAD') return void res.end();
+  createReadStream(file).on('error', () => res.destroy()).pipe(res);
+}
