@@ -34,7 +34,7 @@ export interface LabOptions {
  * chainsafe's own UDP transport binds a port it is given; ours binds port 0 first and lets the
  * node put the port it got into its ENR, and reports bind errors instead of throwing them.
  */
-class LabTransport extends EventEmitter implements ITransportService {
+export class LabTransport extends EventEmitter implements ITransportService {
   readonly ipMode: IPMode;
   readonly bindAddrs: Multiaddr[];
   packetsIn = 0;

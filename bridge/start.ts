@@ -1,0 +1,118 @@
+// `npm start`: build the web app if it is missing or stale, start the lab of discv5 peers and
+// the bridge, print the URL to open (it carries the token) and the lab ENRs. Ctrl-C stops
+// everything: the lab runs in this process, so nothing is left behind.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BridgeOptions, USAGE, parseArgv } from './options.ts';
+import { startBridge, type BridgeServer } from './server.ts';
+import { startLab, type Lab } from './lab.ts';
+import { createLogger } from './log.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Newest modification time under a directory (files only), 0 when it does not exist. */
+async function newestMtime(dir: string): Promise<number> {
+  let newest = 0;
+  const entries = await fs.readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+  for (const e of entries) {
+    if (!e.isFile()) continue;
+    const st = await fs.stat(path.join(e.parentPath ?? (e as { path?: string }).path ?? dir, e.name)).catch(() => undefined);
+    if (st && st.mtimeMs > newest) newest = st.mtimeMs;
+  }
+  return newest;
+}
+
+/** True when dist/ has no index.html or is older than the sources the app is built from. */
+export async function buildIsStale(root: string, distDir: string): Promise<boolean> {
+  const built = await fs.stat(path.join(distDir, 'index.html')).catch(() => undefined);
+  if (!built) return true;
+  const sources = Math.max(
+    await newestMtime(path.join(root, 'web')),
+    await newestMtime(path.join(root, 'shared')),
+    (await fs.stat(path.join(root, 'vite.config.ts')).catch(() => undefined))?.mtimeMs ?? 0,
+  );
+  return sources > built.mtimeMs;
+}
+
+async function buildWebApp(root: string, distDir: string): Promise<void> {
+  const { build } = await import('vite'); // in-process: no child to clean up
+  await build({ configFile: path.join(root, 'vite.config.ts'), logLevel: 'warn', build: { outDir: distDir, emptyOutDir: true } });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let options: BridgeOptions;
+  try {
+    const parsed = parseArgv(argv);
+    if (parsed.help) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    options = parsed.options;
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const log = createLogger(options.logLevel);
+  const distDir = path.resolve(ROOT, options.distDir);
+  options.distDir = distDir;
+
+  if (options.build === 'always' || (options.build === 'auto' && (await buildIsStale(ROOT, distDir)))) {
+    process.stdout.write('Building the web app (vite)…\n');
+    try {
+      await buildWebApp(ROOT, distDir);
+    } catch (e) {
+      process.stderr.write(`Build failed: ${(e as Error).message}\n`);
+      return 1;
+    }
+  }
+
+  let lab: Lab | undefined;
+  let bridge: BridgeServer | undefined;
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('\nStopping…\n');
+    await Promise.allSettled([bridge?.close(), lab?.close()]);
+    process.exit(code);
+  };
+  const onSignal = () => {
+    if (stopping) process.exit(130); // a second Ctrl-C: do not wait
+    void stop(0);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    if (options.lab) lab = await startLab({ size: options.labSize, host: '127.0.0.1', log });
+    bridge = await startBridge(options, { log, lab: lab?.peers });
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    process.stderr.write(
+      err.code === 'EADDRINUSE' ? `Port ${options.port} is in use: try npm start -- --port ${options.port + 1}\n` : `Could not start: ${err.message}\n`,
+    );
+    await lab?.close();
+    return 1;
+  }
+
+  const out = process.stdout;
+  out.write(`\nHandshake Lab is running${options.workshop ? ' in workshop mode' : ''}.\n\n`);
+  out.write(`  ${options.workshop ? 'Join URL (share it with the room)' : 'Open'}:  ${bridge.url}\n\n`);
+  if (lab) {
+    out.write(`Lab: ${lab.peers.length} discv5 nodes on 127.0.0.1 (also at /lab.json)\n`);
+    for (const p of lab.peers) out.write(`  ${p.name}  ${p.ip}:${p.udp}  ${p.enr}\n`);
+  } else out.write('Lab: off (--no-lab)\n');
+  out.write('\nCtrl-C to stop.\n');
+  return new Promise<number>(() => {}); // runs until a signal
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`${(e as Error).stack ?? e}\n`);
+      process.exit(1);
+    },
+  );
+}
