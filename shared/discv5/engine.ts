@@ -60,6 +60,8 @@ export type Command =
   | { type: 'ping'; to: NodeContact; requestId?: Uint8Array }
   | { type: 'findnode'; to: NodeContact; distances: number[]; requestId?: Uint8Array }
   | { type: 'talkreq'; to: NodeContact; protocol: Uint8Array; request: Uint8Array; requestId?: Uint8Array }
+  /** FINDNODE [0]: the peer's current record (the response carries it, verified). */
+  | { type: 'request-enr'; to: NodeContact; requestId?: Uint8Array }
   | { type: 'drop-session'; nodeId: Uint8Array; endpoint?: Endpoint };
 
 export type PacketKind = 'random' | 'ordinary' | 'WHOAREYOU' | 'handshake';
@@ -283,6 +285,9 @@ export class Discv5Engine {
         break;
       case 'findnode':
         this.startRequest({ type: 'FINDNODE', requestId: cmd.requestId ?? this.newRequestId(), distances: cmd.distances }, cmd.to, now);
+        break;
+      case 'request-enr':
+        this.startRequest({ type: 'FINDNODE', requestId: cmd.requestId ?? this.newRequestId(), distances: [0] }, cmd.to, now);
         break;
       case 'talkreq':
         this.startRequest({ type: 'TALKREQ', requestId: cmd.requestId ?? this.newRequestId(), protocol: cmd.protocol, request: cmd.request }, cmd.to, now);

@@ -1,0 +1,18 @@
+import { nodeDatagramTransport } from '../bridge/node-transport.ts';
+import { createEnr } from '../shared/enr/index.ts';
+import { randomPrivateKey } from '../shared/crypto.ts';
+import { secureRandom } from '../shared/random.ts';
+import { Discv5Node } from '../shared/discv5/node.ts';
+import { Discv5Driver } from '../shared/discv5/driver.ts';
+import { contactFromEnr } from '../shared/discv5/engine.ts';
+import { startChainsafeNode, theirs } from '../test/helpers/chainsafe.ts';
+const cs = await startChainsafeNode();
+const sock = await nodeDatagramTransport.openDatagram({ ip: '127.0.0.1', port: 0 });
+const key = randomPrivateKey(secureRandom);
+const enr = createEnr({ privateKey: key, ip: '127.0.0.1', udp: sock.local.port });
+const d = new Discv5Driver(new Discv5Node({ privateKey: key, enr }), sock);
+d.listen({ event: (e) => e.type === 'packet' && console.log(e.packet.direction, e.packet.kind, e.packet.message?.type ?? '', e.packet.rejected ?? '', e.packet.note ?? '') });
+console.log(await d.ping(cs.contact));
+console.log(await d.findnode(cs.contact, [0]));
+console.log(await cs.discv5.sendPing(theirs(d.node.enr)));
+d.close(); await cs.stop();

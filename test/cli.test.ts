@@ -1,0 +1,126 @@
+// The CLI as a user runs it: real processes, real UDP on loopback, exit codes and output.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import vectors from './vectors/enr.json' with { type: 'json' };
+
+const CLI = ['--import', 'tsx', 'bridge/cli/main.ts'];
+const children: ChildProcess[] = [];
+
+function run(args: string[], timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Starts `discv5 listen` and resolves with its ENR (its first line). */
+function listen(args: string[] = []): Promise<{ enr: string; child: ChildProcess }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...CLI, 'discv5', 'listen', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`listen did not start: ${buf}`)), 20_000);
+    child.stdout.on('data', (d) => {
+      buf += d;
+      const first = buf.split('\n')[0];
+      if (buf.includes('\n') && first.startsWith('enr:')) {
+        clearTimeout(timer);
+        resolve({ enr: first.trim(), child });
+      }
+    });
+  });
+}
+
+afterAll(() => {
+  for (const c of children) c.kill('SIGTERM');
+});
+
+describe('handshake-lab enr', () => {
+  it('decodes and verifies the spec record', async () => {
+    const v = vectors.vectors[0];
+    const r = await run(['enr', v.text]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(v.expected.nodeId);
+    expect(r.stdout).toMatch(/ip\s+127\.0\.0\.1/);
+    expect(r.stdout).toMatch(/udp\s+30303/);
+    expect(r.stdout).toMatch(/seq\s+1/);
+    const j = await run(['enr', v.text, '--json']);
+    const o = JSON.parse(j.stdout.trim());
+    expect(o.nodeId).toBe(v.expected.nodeId);
+    expect(o.udp).toBe(30303);
+  });
+
+  it.each([
+    [['enr', 'enr:not-base64!'], /invalid ENR/],
+    [['enr', 'hello'], /invalid ENR/],
+    [['discv5', 'ping', 'nonsense'], /invalid target/],
+    [['discv5', 'findnode', vectors.vectors[0].text, '257'], /bad distance/],
+    [['discv5', 'findnode', vectors.vectors[0].text, '-1'], /./],
+    [['discv5', 'talkreq', vectors.vectors[0].text, 'p', 'zz'], /bad hex/],
+    [['discv5', 'listen', '--key', '00'], /bad --key/],
+    [['discv5', 'ping', vectors.vectors[0].text, '--timeout', 'soon'], /bad --timeout/],
+    [['bogus'], /unknown command/],
+  ])('invalid input %j: one line on stderr, exit 2, no stack trace', async (args, message) => {
+    const r = await run(args as string[]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message as RegExp);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('handshake-lab discv5 (CLI ↔ CLI over loopback)', () => {
+  it('ping: cold handshake, every packet printed, SUCCESS', async () => {
+    const { enr } = await listen();
+    const r = await run(['discv5', 'ping', enr]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/random packet/);
+    expect(r.stdout).toMatch(/WHOAREYOU/);
+    expect(r.stdout).toMatch(/handshake/);
+    expect(r.stdout).toMatch(/PONG/);
+    expect(r.stdout).toMatch(/initiator-key/);
+    expect(r.stdout.trim().split('\n').at(-1)).toMatch(/^SUCCESS/);
+  });
+
+  it('ping --json: one object per line, packets with dissections, last line the result with the time', async () => {
+    const { enr } = await listen();
+    const r = await run(['discv5', 'ping', enr, '--json']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const packets = lines.filter((l) => l.type === 'packet');
+    expect(packets.map((p) => p.kind)).toEqual(['random packet', 'WHOAREYOU', 'handshake', 'ordinary message']);
+    for (const p of packets) expect(p.dissection.layers.length).toBeGreaterThanOrEqual(3);
+    const last = lines.at(-1);
+    expect(last.type).toBe('result');
+    expect(last.ok).toBe(true);
+    expect(last.rttMs).toBeGreaterThan(0);
+    expect(last.response.type).toBe('PONG');
+  });
+
+  it('findnode 0 returns the listener’s record; talkreq gets an empty TALKRESP', async () => {
+    const { enr } = await listen();
+    const f = await run(['discv5', 'findnode', enr, '0']);
+    expect(f.code).toBe(0);
+    expect(f.stdout).toContain(enr);
+    const t = await run(['discv5', 'talkreq', enr, 'unknown-proto', '0102']);
+    expect(t.code).toBe(0);
+    expect(t.stdout).toMatch(/TALKRESP empty/);
+  });
+
+  it('a silent target ends in FAILED with exit 1 (no hang)', async () => {
+    const { enr, child } = await listen();
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('close', r));
+    const r = await run(['discv5', 'ping', enr, '--timeout', '200', '--retries', '1']);
+    expect(r.code).toBe(1);
+    expect(r.stdout.trim().split('\n').at(-1)).toMatch(/^FAILED: timeout/);
+  });
+});
