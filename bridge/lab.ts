@@ -115,8 +115,10 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
         privateKey,
         bindAddrs: host.includes(':') ? { ip6: transport.bindAddrs[0] } : { ip4: transport.bindAddrs[0] },
         transport,
-        // Fixed ENRs (no address voting) and quick timeouts: a lab, not a long-lived node.
-        config: { enrUpdate: false, requestTimeout: 1000, requestRetries: 1, lookupTimeout: 10_000 },
+        // Fixed ENRs (no address voting): a lab, not a long-lived node. Patient: chainsafe keeps a
+        // WHOAREYOU it sent for 2 × requestTimeout, and the playground's Step mode may hold the
+        // browser's handshake that long while a room reads the explanation.
+        config: { enrUpdate: false, requestTimeout: 15_000, requestRetries: 1, lookupTimeout: 10_000 },
       });
       await node.start();
       nodes.push(node);

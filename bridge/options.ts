@@ -145,7 +145,21 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+/** The command-line flag of an option, where it is not just the kebab-case name. */
+const FLAGS: Partial<Record<keyof BridgeOptions, string>> = {
+  maxTcpConnections: 'max-tcp',
+  packetsPerSecond: 'pps',
+  bytesPerSecond: 'bps',
+  idleTimeoutMs: 'idle-timeout',
+  badFramesPerSecond: 'bad-frames',
+  tcpConnectTimeoutMs: 'tcp-connect-timeout',
+  tcpIdleTimeoutMs: 'tcp-idle-timeout',
+  dnsTimeoutMs: 'dns-timeout',
+  maxDnsInFlight: 'max-dns',
+  maxBufferedBytes: 'max-buffered',
+  heartbeatMs: 'heartbeat',
+};
+const kebab = (s: string) => FLAGS[s as keyof BridgeOptions] ?? s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /** The first non-internal IPv4 address of this machine (the workshop's LAN address). */
 export function lanAddress(): string | undefined {
@@ -174,9 +188,18 @@ export const USAGE = `Usage: npm start -- [options]
   --pps N               outgoing packets per second per session (default ${DEFAULTS.packetsPerSecond})
   --bps N               outgoing bytes per second per session (default ${DEFAULTS.bytesPerSecond})
   --idle-timeout MS     close a session silent this long (default ${DEFAULTS.idleTimeoutMs})
+  --bad-frames N        bad frames tolerated per second per session (default ${DEFAULTS.badFramesPerSecond})
+  --tcp-chunk N         largest TCP_DATA payload (default ${DEFAULTS.tcpChunk})
+  --tcp-connect-timeout MS    default and maximum (default ${DEFAULTS.tcpConnectTimeoutMs})
+  --tcp-idle-timeout MS       close a silent TCP connection (default ${DEFAULTS.tcpIdleTimeoutMs})
+  --dns-timeout MS      (default ${DEFAULTS.dnsTimeoutMs})
+  --max-dns N           lookups in flight per session (default ${DEFAULTS.maxDnsInFlight})
+  --max-buffered N      WebSocket send buffer high-water mark in bytes (default ${DEFAULTS.maxBufferedBytes})
+  --heartbeat MS        WebSocket ping interval (default ${DEFAULTS.heartbeatMs})
   --max-sessions N      sessions at once (default ${DEFAULTS.maxSessions}; ${WORKSHOP_MAX_SESSIONS} with --workshop)
   --no-lab              do not start the lab of discv5 peers
   --lab-size N          lab nodes (default ${DEFAULTS.labSize})
+  --dist DIR            the built web app (default ${DEFAULTS.distDir})
   --build auto|always|never   build the web app when stale (default auto)
   --log silent|info|debug
   -h, --help
@@ -207,6 +230,15 @@ export function parseArgv(argv: string[]): { options: BridgeOptions; help: boole
       pps: { type: 'string' },
       bps: { type: 'string' },
       'idle-timeout': { type: 'string' },
+      'bad-frames': { type: 'string' },
+      'tcp-chunk': { type: 'string' },
+      'tcp-connect-timeout': { type: 'string' },
+      'tcp-idle-timeout': { type: 'string' },
+      'dns-timeout': { type: 'string' },
+      'max-dns': { type: 'string' },
+      'max-buffered': { type: 'string' },
+      heartbeat: { type: 'string' },
+      dist: { type: 'string' },
       'max-sessions': { type: 'string' },
       'no-lab': { type: 'boolean' },
       'lab-size': { type: 'string' },
@@ -245,6 +277,15 @@ export function parseArgv(argv: string[]): { options: BridgeOptions; help: boole
     packetsPerSecond: num('pps', values.pps),
     bytesPerSecond: num('bps', values.bps),
     idleTimeoutMs: num('idle-timeout', values['idle-timeout']),
+    badFramesPerSecond: num('bad-frames', values['bad-frames']),
+    tcpChunk: num('tcp-chunk', values['tcp-chunk']),
+    tcpConnectTimeoutMs: num('tcp-connect-timeout', values['tcp-connect-timeout']),
+    tcpIdleTimeoutMs: num('tcp-idle-timeout', values['tcp-idle-timeout']),
+    dnsTimeoutMs: num('dns-timeout', values['dns-timeout']),
+    maxDnsInFlight: num('max-dns', values['max-dns']),
+    maxBufferedBytes: num('max-buffered', values['max-buffered']),
+    heartbeatMs: num('heartbeat', values.heartbeat),
+    distDir: values.dist,
     maxSessions: num('max-sessions', values['max-sessions']),
     lab: !(values['no-lab'] ?? false),
     labSize: num('lab-size', values['lab-size']),

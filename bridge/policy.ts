@@ -21,6 +21,14 @@ export interface Rule {
   ports?: PortRange[];
 }
 
+export interface Classified {
+  ip: string;
+  addr: Addr;
+  range: string;
+}
+
+const CLASSIFY_CACHE = 4096;
+
 export type Verdict = { ok: true; ip: string } | { ok: false; reason: string };
 
 /**
@@ -90,11 +98,22 @@ export class TargetPolicy {
     private readonly peers: { has(key: string): boolean; hasIp(ip: string): boolean } = { has: () => false, hasIp: () => false },
   ) {}
 
+  /** Classifications by input text: every relayed datagram is checked, few addresses recur. */
+  private readonly cache = new Map<string, Classified | null>();
+
   /** Unmapped, canonical text and the ipaddr.js range name ('unicast' means public). */
-  classify(ip: string): { ip: string; range: string } | undefined {
-    const n = normalizeIp(ip);
-    if (!n) return undefined;
-    return { ip: n, range: ipaddr.parse(n).range() };
+  classify(ip: string): Classified | undefined {
+    let c = this.cache.get(ip);
+    if (c === undefined) {
+      const n = normalizeIp(ip);
+      if (n) {
+        const addr = ipaddr.parse(n);
+        c = { ip: n, addr, range: addr.range() };
+      } else c = null;
+      if (this.cache.size >= CLASSIFY_CACHE) this.cache.clear(); // bounded: a flood of addresses only costs parses
+      this.cache.set(ip, c);
+    }
+    return c ?? undefined;
   }
 
   /** May the tunnel send to (or hear from) ip:port? */
@@ -102,7 +121,7 @@ export class TargetPolicy {
     const c = this.classify(ip);
     if (!c) return { ok: false, reason: 'not an IP address' };
     if (!Number.isInteger(port) || port < 1 || port > 65535) return { ok: false, reason: `port ${port}` };
-    const addr = ipaddr.parse(c.ip);
+    const addr = c.addr;
     const denied = this.config.deny.find((r) => matchesAddr(r, addr) && matchesPort(r, port));
     if (denied) return { ok: false, reason: `denied by --deny ${denied.text}` };
     if (this.config.self.some((s) => s.port === port && (s.ip === c.ip || (c.range === 'loopback' && isLoopbackOrAny(s.ip)))))
@@ -116,7 +135,7 @@ export class TargetPolicy {
   checkAddress(ip: string): Verdict {
     const c = this.classify(ip);
     if (!c) return { ok: false, reason: 'not an IP address' };
-    const addr = ipaddr.parse(c.ip);
+    const addr = c.addr;
     const denied = this.config.deny.find((r) => !r.ports && matchesAddr(r, addr));
     if (denied) return { ok: false, reason: `denied by --deny ${denied.text}` };
     if (this.config.allow.some((r) => matchesAddr(r, addr))) return { ok: true, ip: c.ip };

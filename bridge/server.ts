@@ -16,6 +16,7 @@ import { TargetPolicy, policyConfig } from './policy.ts';
 import { type Logger, createLogger } from './log.ts';
 import { CloseCode, type SessionStats, TunnelSession } from './session.ts';
 import { isWildcard } from './node-transport.ts';
+import { type LabPing, serveLabPing } from './lab-ping.ts';
 
 /** What /lab.json lists for each lab peer. */
 export interface LabPeerInfo {
@@ -39,7 +40,8 @@ export interface BridgeServer {
   /** ws://host:port/tunnel?token=… */
   readonly tunnelUrl: string;
   setLab(peers: LabPeerInfo[]): void;
-  stats(): { sessions: number; total: SessionStats };
+  /** Open sessions, their summed counters, and the endpoints currently allowed as peers. */
+  stats(): { sessions: number; peers: number; total: SessionStats };
   close(): Promise<void>;
 }
 
@@ -77,6 +79,8 @@ export interface StartBridgeDeps {
   log?: Logger;
   /** Lab peers to list and to allow as targets (can also be set later with setLab). */
   lab?: LabPeerInfo[];
+  /** POST /lab/ping: a lab node pings a page's own tunnel socket (the playground's inbound handshake). */
+  labPing?: LabPing;
 }
 
 /** Starts the bridge server; resolves once it listens. */
@@ -168,6 +172,14 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
     };
     if (!hostOk(req)) return deny(403, 'forbidden host');
     if (!url) return deny(400, 'bad request');
+    if (url.pathname === '/lab/ping') {
+      // Token and the page's own Origin, like the upgrade; the target must be one of this bridge's tunnel sockets.
+      if (!tokenOk(url, req) || !originOk(req, true)) return deny(403, 'forbidden');
+      if (!deps.labPing) return deny(404, 'no lab running');
+      const labEndpoints = new Set(lab.map((p) => endpointKey({ ip: p.ip, port: p.udp })));
+      const isTunnelSocket = (e: Endpoint) => peers.has(endpointKey(e)) && !labEndpoints.has(endpointKey(e));
+      return serveLabPing(req, res, deps.labPing, isTunnelSocket, SECURITY_HEADERS);
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return deny(405, 'method not allowed');
     if (url.pathname === '/lab.json') {
       if (!tokenOk(url, req) || !originOk(req, false)) return deny(403, 'forbidden');
@@ -257,7 +269,7 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
         const st = s.stats();
         for (const k of Object.keys(total) as (keyof SessionStats)[]) total[k] += st[k];
       }
-      return { sessions: sessions.size, total };
+      return { sessions: sessions.size, peers: peerCounts.size, total };
     },
     close,
   };

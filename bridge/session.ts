@@ -117,12 +117,12 @@ export class TunnelSession {
   lastActivity: number;
   private readonly s = { framesIn: 0, framesOut: 0, refused: 0, dropped: 0 };
   private readonly now: () => number;
-  private readonly maxFrame: number;
 
   constructor(
     private readonly ws: WebSocket,
     private readonly ctx: SessionContext,
-    private readonly maxFrameBytes: number,
+    /** The largest frame accepted (also the WebSocket's maxPayload). */
+    private readonly maxFrame: number,
     private readonly from: string,
     private readonly onClosed: (s: TunnelSession) => void,
   ) {
@@ -130,7 +130,6 @@ export class TunnelSession {
     this.now = ctx.now ?? (() => performance.now());
     const t = this.now();
     this.lastActivity = this.lastPing = t;
-    this.maxFrame = maxFrameBytes;
     this.packets = new Budget(o.packetsPerSecond, o.packetsPerSecond, t);
     this.bytes = new Budget(o.bytesPerSecond, o.bytesPerSecond, t);
     this.badFrames = new Budget(o.badFramesPerSecond, 2 * o.badFramesPerSecond, t);
@@ -148,7 +147,7 @@ export class TunnelSession {
       maxUdpSockets: o.maxUdpSockets,
       maxTcpConnections: o.maxTcpConnections,
       window: o.tcpWindow,
-      maxFrame: maxFrameBytes,
+      maxFrame,
     });
   }
 
@@ -254,9 +253,9 @@ export class TunnelSession {
     if (port !== 0 && port < 1024) return this.refuse(id, T, 'policy', 'privileged port', true);
     const entry: UdpEntry = { family: bindIp.includes(':') ? 6 : 4 };
     this.udp.set(id, entry); // reserved while binding
-    const bind = bindUdp(bindIp, port).catch((e) => {
+    const bind = bindUdp(bindIp, port).catch((e: Error & { code?: string }) => {
       // No IPv6 on this host: the default dual-stack bind falls back to IPv4.
-      if (!ip && bindIp === '::') {
+      if (!ip && bindIp === '::' && (e.code === 'EAFNOSUPPORT' || e.code === 'EADDRNOTAVAIL')) {
         entry.family = 4;
         return bindUdp('0.0.0.0', port);
       }
@@ -432,9 +431,8 @@ export class TunnelSession {
     if (c.inflightIn > this.ctx.options.tcpWindow) {
       // The page ignored its window: buffering for it would be unbounded.
       this.refuse(id, T, 'window-exceeded', `more than ${this.ctx.options.tcpWindow} bytes unacknowledged`, true);
-      c.reason = 'policy';
-      c.detail = 'window-exceeded';
-      c.socket.destroy();
+      this.send({ type: 'tcp-close', id, reason: 'policy', detail: 'window-exceeded' });
+      this.dropTcp(id, c);
       return;
     }
     const wait = this.bytes.borrow(payload.length, this.now());
@@ -477,8 +475,15 @@ export class TunnelSession {
   private tcpClose(id: number): void {
     const c = this.tcp.get(id);
     if (!c) return; // may cross the bridge's own TCP_CLOSE
+    this.dropTcp(id, c);
+  }
+
+  /** Ends a connection without a TCP_CLOSE from its 'close' event (the page knows already). */
+  private dropTcp(id: number, c: TcpEntry): void {
     c.silent = true;
-    this.tcp.delete(id);
+    if (c.ackTimer) clearTimeout(c.ackTimer);
+    c.ackTimer = undefined;
+    if (this.tcp.get(id) === c) this.tcp.delete(id);
     c.socket.destroy();
   }
 

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { type BridgeOptions, USAGE, parseArgv } from './options.ts';
 import { startBridge, type BridgeServer } from './server.ts';
 import { startLab, type Lab } from './lab.ts';
+import { labPing } from './lab-ping.ts';
 import { createLogger } from './log.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -85,8 +86,11 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   try {
-    if (options.lab) lab = await startLab({ size: options.labSize, host: '127.0.0.1', log });
-    bridge = await startBridge(options, { log, lab: lab?.peers });
+    // In a workshop the lab sits on the LAN address the pages' sockets advertise, so the source
+    // address each side sees matches the other's ENR (discv5 checks it).
+    const labHost = options.workshop ? (options.advertiseIp ?? options.host) : '127.0.0.1';
+    if (options.lab) lab = await startLab({ size: options.labSize, host: labHost, log });
+    bridge = await startBridge(options, { log, lab: lab?.peers, ...(lab ? { labPing: labPing(lab) } : {}) });
   } catch (e) {
     const err = e as Error & { code?: string };
     process.stderr.write(
@@ -100,7 +104,7 @@ export async function main(argv: string[]): Promise<number> {
   out.write(`\nHandshake Lab is running${options.workshop ? ' in workshop mode' : ''}.\n\n`);
   out.write(`  ${options.workshop ? 'Join URL (share it with the room)' : 'Open'}:  ${bridge.url}\n\n`);
   if (lab) {
-    out.write(`Lab: ${lab.peers.length} discv5 nodes on 127.0.0.1 (also at /lab.json)\n`);
+    out.write(`Lab: ${lab.peers.length} discv5 nodes on ${lab.peers[0]?.ip} (also at /lab.json)\n`);
     for (const p of lab.peers) out.write(`  ${p.name}  ${p.ip}:${p.udp}  ${p.enr}\n`);
   } else out.write('Lab: off (--no-lab)\n');
   out.write('\nCtrl-C to stop.\n');

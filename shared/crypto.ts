@@ -1,11 +1,13 @@
 // The few noble calls every protocol uses. Pure and synchronous; tracing of what they
 // compute is the protocol module's job (it knows the spec names of the values).
 import * as secp from '@noble/secp256k1';
-import { gcm, ctr } from '@noble/ciphers/aes.js';
+import { gcm, ctr, unsafe as aesBlocks } from '@noble/ciphers/aes.js';
+import { GHASH } from '@noble/ciphers/_polyval.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 
 // Synchronous signing needs these (noble v3 leaves the hash backend to the caller).
 secp.hashes.sha256 = sha256;
@@ -29,9 +31,30 @@ export function isValidPrivateKey(k: Uint8Array): boolean {
   }
 }
 
+/**
+ * Uncompressed forms of compressed keys seen lately. Decompressing costs a square root mod p
+ * (about a tenth of a signature check), and a handshake meets the same key several times: the
+ * record's key for its node id, its signature and the id-signature; the peer's key for ECDH.
+ * Public keys only; bounded.
+ */
+const decompressed = new Map<string, Uint8Array>();
+const DECOMPRESSED_KEPT = 2048;
+
+/** The 65-byte form of a 33- or 65-byte public key; throws on an invalid key. */
+function uncompressed(pub: Uint8Array): Uint8Array {
+  if (pub.length !== 33) return secp.Point.fromBytes(pub).toBytes(false);
+  const id = bytesToHex(pub);
+  const hit = decompressed.get(id);
+  if (hit) return hit;
+  const full = secp.Point.fromBytes(pub).toBytes(false);
+  if (decompressed.size >= DECOMPRESSED_KEPT) decompressed.delete(decompressed.keys().next().value as string);
+  decompressed.set(id, full);
+  return full;
+}
+
 export function isValidPublicKey(pub: Uint8Array): boolean {
   try {
-    secp.Point.fromBytes(pub);
+    uncompressed(pub);
     return true;
   } catch {
     return false;
@@ -43,11 +66,11 @@ export const publicKeyOf = (priv: Uint8Array, compressed = true): Uint8Array => 
 
 /** Converts a valid public key (33 or 65 bytes) to the other forms. Throws on an invalid key. */
 export function convertPublicKey(pub: Uint8Array, compressed: boolean): Uint8Array {
-  return secp.Point.fromBytes(pub).toBytes(compressed);
+  return compressed ? secp.Point.fromBytes(pub).toBytes(true) : uncompressed(pub).slice();
 }
 
 /** ECDH as discv5 uses it: the compressed shared point (33 bytes). Throws on an invalid key. */
-export const ecdhCompressed = (priv: Uint8Array, pub: Uint8Array): Uint8Array => secp.getSharedSecret(priv, pub, true);
+export const ecdhCompressed = (priv: Uint8Array, pub: Uint8Array): Uint8Array => secp.getSharedSecret(priv, uncompressed(pub), true);
 
 /** ECDSA over a 32-byte hash: 64 bytes r ‖ s (low-s). */
 export const signHash = (hash: Uint8Array, priv: Uint8Array): Uint8Array => secp.sign(hash, priv, { prehash: false, format: 'compact' });
@@ -55,7 +78,7 @@ export const signHash = (hash: Uint8Array, priv: Uint8Array): Uint8Array => secp
 /** Signature check that never throws (bad encodings are just false). */
 export function verifyHash(sig: Uint8Array, hash: Uint8Array, pub: Uint8Array): boolean {
   try {
-    return sig.length === 64 && secp.verify(sig, hash, pub, { prehash: false, format: 'compact' });
+    return sig.length === 64 && secp.verify(sig, hash, uncompressed(pub), { prehash: false, format: 'compact' });
   } catch {
     return false;
   }
@@ -80,3 +103,133 @@ export function aesGcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Arra
 
 /** AES-CTR keystream XOR (encrypt and decrypt are the same). */
 export const aesCtr = (key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array => ctr(key, iv).encrypt(data);
+
+// ---------------------------------------------------------------- keyed ciphers
+// The one-shot calls above expand the AES key (and, for GCM, build the GHASH tables) on every
+// call: most of the cost for a discv5-sized packet. A session seals and opens many packets with
+// the same two keys, and masking always uses one node id as key, so these keep that work per key.
+// The AES rounds and the GHASH multiplication are noble's; only the CTR/GCM bookkeeping is here,
+// done on 32-bit words so that no typed-array views are made per block (for packets of a few
+// blocks, making those views cost more than the cipher). Checked against gcm()/ctr() in
+// test/crypto-keyed.test.ts.
+
+/** Little-endian 32-bit word at b[i..i+4) (bytes past the end read as 0): noble's AES and GHASH word order. */
+const le32 = (b: Uint8Array, i: number, end: number): number =>
+  (i < end ? b[i] : 0) | (i + 1 < end ? b[i + 1] << 8 : 0) | (i + 2 < end ? b[i + 2] << 16 : 0) | (i + 3 < end ? b[i + 3] << 24 : 0);
+
+/**
+ * dst[0..n) = src[0..n) XOR AES-CTR keystream from the counter block `ctr` (16 bytes, advanced in
+ * place: the whole block as a big-endian integer, or only its last 32 bits for GCM's inc32).
+ */
+function ctrXor(xk: Uint32Array, ctr: Uint8Array, inc32: boolean, src: Uint8Array, dst: Uint8Array, dstOffset = 0): void {
+  const n = src.length;
+  for (let at = 0; at < n; at += 16) {
+    const k = aesBlocks.encrypt(xk, le32(ctr, 0, 16), le32(ctr, 4, 16), le32(ctr, 8, 16), le32(ctr, 12, 16));
+    const end = Math.min(16, n - at);
+    for (let j = 0; j < end; j++) {
+      const w = j < 8 ? (j < 4 ? k.s0 : k.s1) : j < 12 ? k.s2 : k.s3;
+      dst[dstOffset + at + j] = src[at + j] ^ ((w >>> ((j & 3) * 8)) & 0xff);
+    }
+    for (let j = 15, carry = 1; j >= (inc32 ? 12 : 0) && carry; j--) {
+      const v = ctr[j] + carry;
+      ctr[j] = v & 0xff;
+      carry = v >> 8;
+    }
+  }
+}
+
+/** A 32-bit word's bytes reversed. */
+const bswap = (x: number): number => ((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
+
+/** noble's GHASH, fed words directly, its per-key tables kept across messages. */
+class KeyedGhash extends GHASH {
+  constructor(h: Uint8Array) {
+    // A length hint above 1 KiB selects 4-bit windows: tables of 512 entries, made once per key.
+    super(h, 2048);
+  }
+  /** GHASH(ad ‖ pad ‖ ct ‖ pad ‖ len(ad) ‖ len(ct)), XORed with `mask`, into `out`. */
+  tag(ad: Uint8Array, ct: Uint8Array, mask: Uint8Array, out: Uint8Array, at: number): void {
+    this.s0 = this.s1 = this.s2 = this.s3 = 0;
+    this.absorb(ad);
+    this.absorb(ct);
+    // Lengths in bits, each a 64-bit big-endian number, as two words apiece (messages are < 2^29 bytes).
+    this._updateBlock(0, bswap(ad.length * 8), 0, bswap(ct.length * 8));
+    for (let j = 0; j < 16; j++) {
+      const w = j < 8 ? (j < 4 ? this.s0 : this.s1) : j < 12 ? this.s2 : this.s3;
+      out[at + j] = ((w >>> ((j & 3) * 8)) & 0xff) ^ mask[j];
+    }
+  }
+  private absorb(b: Uint8Array): void {
+    const n = b.length;
+    for (let i = 0; i < n; i += 16) this._updateBlock(le32(b, i, n), le32(b, i + 4, n), le32(b, i + 8, n), le32(b, i + 12, n));
+  }
+}
+
+export interface AesGcmKey {
+  /** ciphertext ‖ 16-byte tag. */
+  seal(nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Uint8Array;
+  /** The plaintext, or undefined when the tag does not verify. */
+  open(nonce: Uint8Array, sealed: Uint8Array, ad: Uint8Array): Uint8Array | undefined;
+}
+
+/** AES-128-GCM with a 12-byte nonce under one key, for many messages. */
+export function aesGcmKey(key: Uint8Array): AesGcmKey {
+  if (key.length !== 16) throw new Error('aes-gcm: key must be 16 bytes');
+  const xk = aesBlocks.expandKeyLE(key);
+  const h = new Uint8Array(16);
+  ctrXor(xk, new Uint8Array(16), true, h, h); // H = E(K, 0^128)
+  const ghash = new KeyedGhash(h);
+  const zero = new Uint8Array(16);
+  // Scratch blocks, reused: every call runs to completion before the next (no re-entry).
+  const ctr = new Uint8Array(16);
+  const mask = new Uint8Array(16);
+  const expected = new Uint8Array(16);
+  /** J0 = nonce ‖ 1: `mask` = E(K, J0) for the tag, `ctr` left at inc32(J0) for the payload. */
+  const start = (nonce: Uint8Array): void => {
+    if (nonce.length !== 12) throw new Error('aes-gcm: nonce must be 12 bytes');
+    ctr.set(nonce);
+    ctr[12] = ctr[13] = ctr[14] = 0;
+    ctr[15] = 1;
+    ctrXor(xk, ctr, true, zero, mask);
+  };
+  return {
+    seal(nonce, plaintext, ad) {
+      start(nonce);
+      const out = new Uint8Array(plaintext.length + 16);
+      const ct = out.subarray(0, plaintext.length);
+      ctrXor(xk, ctr, true, plaintext, ct);
+      ghash.tag(ad, ct, mask, out, plaintext.length);
+      return out;
+    },
+    open(nonce, sealed, ad) {
+      if (sealed.length < 16) return undefined;
+      start(nonce);
+      const ct = sealed.subarray(0, sealed.length - 16);
+      ghash.tag(ad, ct, mask, expected, 0);
+      let diff = 0;
+      for (let i = 0; i < 16; i++) diff |= expected[i] ^ sealed[ct.length + i];
+      if (diff !== 0) return undefined; // verify before decrypting: no unauthenticated plaintext
+      const out = new Uint8Array(ct.length);
+      ctrXor(xk, ctr, true, ct, out);
+      return out;
+    },
+  };
+}
+
+/**
+ * AES-CTR keystream XOR under one key (the 16-byte IV is the initial counter block). The result
+ * goes to a new array, or into `dst` at `dstOffset` (which is then returned).
+ */
+export function aesCtrKey(key: Uint8Array): (iv: Uint8Array, data: Uint8Array, dst?: Uint8Array, dstOffset?: number) => Uint8Array {
+  if (key.length !== 16) throw new Error('aes-ctr: key must be 16 bytes');
+  const xk = aesBlocks.expandKeyLE(key);
+  const ctr = new Uint8Array(16);
+  return (iv, data, dst, dstOffset = 0) => {
+    if (iv.length !== 16) throw new Error('aes-ctr: iv must be 16 bytes');
+    if (dst && dstOffset + data.length > dst.length) throw new Error('aes-ctr: dst too short');
+    const out = dst ?? new Uint8Array(data.length);
+    ctr.set(iv);
+    ctrXor(xk, ctr, false, data, out, dst ? dstOffset : 0);
+    return out;
+  };
+}

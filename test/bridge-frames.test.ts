@@ -167,11 +167,12 @@ describe('tunnel frames: typed errors', () => {
 });
 
 describe('tunnel frames: fuzz', () => {
-  it('never throws on 100,000 random and mutated frames', () => {
+  it('never throws on 30,000 random and mutated frames', () => {
     const g = prng(3);
     const valid = SAMPLES.map(enc);
     let decoded = 0;
-    for (let i = 0; i < 100_000; i++) {
+    const problems: string[] = [];
+    for (let i = 0; i < 30_000; i++) {
       let b: Uint8Array;
       const kind = i % 4;
       if (kind === 0) b = g.bytes(g.int(40));
@@ -190,12 +191,14 @@ describe('tunnel frames: fuzz', () => {
       const r = decodeFrame(b, { maxDatagram: 1280, maxFrame: 2048 });
       if (r.ok) {
         decoded++;
-        // Whatever decodes re-encodes (and decodes to the same frame).
+        // Whatever decodes re-encodes to the same bytes, but for a 16-byte mapped IPv4 address,
+        // which comes back in its 4-byte form (unmapped on the way in).
         const again = encodeFrame(r.value);
-        expect(again.ok).toBe(true);
-        if (again.ok) expect(decodeFrame(again.value, { maxDatagram: 1280, maxFrame: 2048 })).toEqual(r);
-      } else expect(r.error.name).toBe('WireError');
+        const same = again.ok && (toHex(again.value) === toHex(b) || JSON.stringify(decodeFrame(again.value)) === JSON.stringify(r));
+        if (!same) problems.push(`re-encode ${toHex(b)}`);
+      } else if (r.error.name !== 'WireError' || r.error.code === 'internal') problems.push(`${r.error.code} ${toHex(b)}`);
     }
+    expect(problems.slice(0, 5)).toEqual([]);
     expect(decoded).toBeGreaterThan(1000); // the fuzz reaches the decoders' insides
   });
 });

@@ -2,7 +2,7 @@
 // commands go in; datagrams to send, events and crypto trace records come out. No sockets,
 // clocks or timers: the caller feeds `now` and calls tick() at nextDeadline().
 import { equalBytes, logDistance, toHex } from '../bytes.ts';
-import { aesGcmOpen, aesGcmSeal, isValidPublicKey, publicKeyOf, randomPrivateKey } from '../crypto.ts';
+import { aesGcmKey, aesGcmSeal, isValidPublicKey, type AesGcmKey, publicKeyOf, randomPrivateKey } from '../crypto.ts';
 import { decodeEnr, udpEndpoint, type Enr } from '../enr/index.ts';
 import { secureRandom, type RandomSource } from '../random.ts';
 import type { Tracer, TraceRecord } from '../trace.ts';
@@ -110,6 +110,9 @@ interface Session {
   keys: SessionKeys;
   writeKey: Uint8Array;
   readKey: Uint8Array;
+  /** The two keys with their AES schedules and GHASH tables, made once per session. */
+  write: AesGcmKey;
+  read: AesGcmKey;
   role: 'initiator' | 'recipient';
   /** Initiator sessions are confirmed by the first message the peer encrypts with them (step 5). */
   confirmed: boolean;
@@ -201,6 +204,8 @@ export class Discv5Engine {
   private readonly cfg: typeof DEFAULTS;
   private readonly sessions: Lru<Session>;
   private readonly records: Lru<Enr>;
+  /** Records already decoded and verified, by their exact bytes: lookups hear the same ones again and again. */
+  private readonly verified: Lru<Enr>;
   private readonly challenges: Lru<Challenge>;
   private readonly requests = new Map<string, PendingRequest>();
   private readonly requestsByNonce = new Map<string, PendingRequest>();
@@ -228,6 +233,7 @@ export class Discv5Engine {
     };
     this.sessions = new Lru(this.cfg.sessionCacheSize);
     this.records = new Lru(this.cfg.recordCacheSize);
+    this.verified = new Lru(this.cfg.recordCacheSize);
     // One outstanding WHOAREYOU per source address; the cache bounds spoofed-source floods.
     this.challenges = new Lru(this.cfg.sessionCacheSize);
     this.nodesAtDistances = config.nodesAtDistances ?? (() => []);
@@ -381,7 +387,7 @@ export class Discv5Engine {
     const maskingIv = this.random(MASKING_IV_SIZE);
     const header = encodeHeader(FLAG_MESSAGE, nonce, encodeAuthdata({ flag: FLAG_MESSAGE, srcId: this.localId }));
     const plaintext = encodeMessage(message);
-    const sealed = aesGcmSeal(session.writeKey, nonce, plaintext, messageAd(maskingIv, header));
+    const sealed = session.write.seal(nonce, plaintext, messageAd(maskingIv, header));
     return { bytes: encodePacket(session.nodeId, maskingIv, header, sealed), nonce, plaintext };
   }
 
@@ -476,17 +482,21 @@ export class Discv5Engine {
     const secret = ecdh(ephemeralKey, req.to.publicKey, 'initiator', this.tracer, ctx);
     const keys = deriveKeys(secret, challengeData, this.localId, req.to.nodeId, this.tracer, ctx);
     const idSignature = signId(this.privateKey, challengeData, ephPubkey, req.to.nodeId, this.tracer, ctx);
-    const includeRecord = a.enrSeq < this.localEnr.seq;
+    // The spec sends the record when the peer's enr-seq is older. A seq above ours cannot be right
+    // (only we sign our record): some peers write enr-seq left-aligned (@chainsafe/discv5 11 sends
+    // seq 1 as 2^56), so any mismatch gets the record, which costs nothing but bytes.
+    const includeRecord = a.enrSeq !== this.localEnr.seq;
     const authdata = encodeAuthdata({ flag: FLAG_HANDSHAKE, srcId: this.localId, idSignature, ephPubkey, ...(includeRecord ? { record: this.localEnr.raw } : {}) });
     const nonce = this.random(NONCE_SIZE);
     const maskingIv = this.random(MASKING_IV_SIZE);
     const header = encodeHeader(FLAG_HANDSHAKE, nonce, authdata);
     const plaintext = encodeMessage(req.message);
-    const sealed = aesGcmSeal(keys.initiatorKey, nonce, plaintext, messageAd(maskingIv, header));
+    const write = aesGcmKey(keys.initiatorKey);
+    const sealed = write.seal(nonce, plaintext, messageAd(maskingIv, header));
     const bytes = encodePacket(req.to.nodeId, maskingIv, header, sealed);
 
     const key = sessionKey(req.to.nodeId, req.to.endpoint);
-    this.sessions.set(key, { nodeId: req.to.nodeId, endpoint: req.to.endpoint, keys, writeKey: keys.initiatorKey, readKey: keys.recipientKey, role: 'initiator', confirmed: false, publicKey: req.to.publicKey });
+    this.sessions.set(key, { nodeId: req.to.nodeId, endpoint: req.to.endpoint, keys, writeKey: keys.initiatorKey, readKey: keys.recipientKey, write, read: aesGcmKey(keys.recipientKey), role: 'initiator', confirmed: false, publicKey: req.to.publicKey });
     req.handshakes++;
     this.track(req, nonce, bytes, 'handshake-sent', now);
     // Requests sent under an old session cannot be read by the peer: they wait for the new one.
@@ -497,7 +507,7 @@ export class Discv5Engine {
       }
     this.sendPacket(req.to, bytes, {
       kind: 'handshake', plaintext, message: req.message, messageKey: keys.initiatorKey,
-      note: `handshake: ephemeral-pubkey + id-signature${includeRecord ? ' + our ENR (the peer had an older one)' : ''}; the ${req.message.type} is sealed with the new initiator-key`,
+      note: `handshake: ephemeral-pubkey + id-signature${includeRecord ? (a.enrSeq < this.localEnr.seq ? ' + our ENR (the peer had an older one)' : ` + our ENR (the peer claims seq ${a.enrSeq}, above ours: impossible, so we send it)`) : ''}; the ${req.message.type} is sealed with the new initiator-key`,
     }, req);
   }
 
@@ -510,11 +520,12 @@ export class Discv5Engine {
     const key = sessionKey(srcId, from);
     const session = this.sessions.get(key);
     if (session) {
-      const pt = aesGcmOpen(session.readKey, p.nonce, p.message, messageAd(p.maskingIv, p.header));
+      const ad = messageAd(p.maskingIv, p.header);
+      const pt = session.read.open(p.nonce, p.message, ad);
       if (pt) {
         rec.plaintext = pt;
         rec.messageKey = session.readKey;
-        this.trace({ step: 'aes-gcm-open', title: 'Message decrypted with the session key', inputs: [{ name: 'key', hex: toHex(session.readKey), secret: true }, { name: 'nonce', hex: toHex(p.nonce) }, { name: 'message-ad', hex: toHex(messageAd(p.maskingIv, p.header)), note: 'masking-iv ‖ header' }], outputs: [{ name: 'message-pt', hex: toHex(pt) }], ok: true, spec: SPEC.header, peer: toHex(srcId), packet: rec.seq });
+        this.trace({ step: 'aes-gcm-open', title: 'Message decrypted with the session key', inputs: [{ name: 'key', hex: toHex(session.readKey), secret: true }, { name: 'nonce', hex: toHex(p.nonce) }, { name: 'message-ad', hex: toHex(ad), note: 'masking-iv ‖ header' }], outputs: [{ name: 'message-pt', hex: toHex(pt) }], ok: true, spec: SPEC.header, peer: toHex(srcId), packet: rec.seq });
         return this.onMessage(rec, pt, session, now);
       }
       rec.note = 'cannot decrypt with our session keys (the peer lost or renewed its session): challenge it again';
@@ -559,7 +570,7 @@ export class Discv5Engine {
     const ctx = { peer: toHex(a.srcId), packet: rec.seq };
     let enr: Enr | undefined;
     if (a.record) {
-      const decoded = decodeEnr(a.record);
+      const decoded = this.decodeRecord(a.record);
       if (!decoded.ok) {
         rec.rejected = `record: ${decoded.error.reason}`;
         return;
@@ -586,7 +597,8 @@ export class Discv5Engine {
     }
     const secret = ecdh(this.privateKey, a.ephPubkey, 'recipient', this.tracer, ctx);
     const keys = deriveKeys(secret, challenge.challengeData, a.srcId, this.localId, this.tracer, ctx);
-    const pt = aesGcmOpen(keys.initiatorKey, p.nonce, p.message, messageAd(p.maskingIv, p.header));
+    const read = aesGcmKey(keys.initiatorKey);
+    const pt = read.open(p.nonce, p.message, messageAd(p.maskingIv, p.header));
     this.trace({ step: 'aes-gcm-open', title: pt ? 'Handshake message decrypted with the new initiator-key' : 'Handshake message does NOT decrypt', inputs: [{ name: 'initiator-key', hex: toHex(keys.initiatorKey), secret: true }, { name: 'nonce', hex: toHex(p.nonce) }, { name: 'message-ad', hex: toHex(messageAd(p.maskingIv, p.header)) }], outputs: pt ? [{ name: 'message-pt', hex: toHex(pt) }] : [], ok: !!pt, spec: SPEC.step4, ...ctx });
     if (!pt) {
       rec.rejected = 'message does not decrypt with the keys this handshake derives';
@@ -602,7 +614,7 @@ export class Discv5Engine {
       this.addRecord(enr);
       this.emit({ type: 'record-learned', enr });
     }
-    const session: Session = { nodeId: a.srcId.slice(), endpoint: from, keys, writeKey: keys.recipientKey, readKey: keys.initiatorKey, role: 'recipient', confirmed: true, publicKey: enr.publicKey };
+    const session: Session = { nodeId: a.srcId.slice(), endpoint: from, keys, writeKey: keys.recipientKey, readKey: keys.initiatorKey, write: aesGcmKey(keys.recipientKey), read, role: 'recipient', confirmed: true, publicKey: enr.publicKey };
     this.sessions.set(sessionKey(a.srcId, from), session);
     rec.plaintext = pt;
     rec.messageKey = keys.initiatorKey;
@@ -645,7 +657,7 @@ export class Discv5Engine {
     nodes.received++;
     const asked = (req.message as Extract<Message, { type: 'FINDNODE' }>).distances;
     for (const raw of m.records) {
-      const r = decodeEnr(raw);
+      const r = this.decodeRecord(raw);
       if (!r.ok) {
         nodes.rejected.push(r.error.reason);
         continue;
@@ -726,6 +738,16 @@ export class Discv5Engine {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  /** decodeEnr, skipping the signature check for bytes that already passed it (same bytes, same result). */
+  private decodeRecord(raw: Uint8Array): ReturnType<typeof decodeEnr> {
+    const key = toHex(raw);
+    const hit = this.verified.get(key);
+    if (hit) return { ok: true, value: hit };
+    const r = decodeEnr(raw);
+    if (r.ok) this.verified.set(key, r.value);
+    return r;
+  }
 
   private releaseQueued(to: NodeContactLite, now: number, except?: PendingRequest): void {
     const key = sessionKey(to.nodeId, to.endpoint);

@@ -6,7 +6,7 @@ import { secureRandom, type RandomSource } from '../random.ts';
 import type { TraceRecord } from '../trace.ts';
 import { endpointKey, type Endpoint } from '../transport.ts';
 import { AddressVotes, type AddressVotesOptions } from './address-votes.ts';
-import { contactFromEnr, Discv5Engine, type Command, type EngineConfig, type EngineEvent, type NodeContact } from './engine.ts';
+import { contactFromEnr, Discv5Engine, FINDNODE_RESULT_LIMIT, type Command, type EngineConfig, type EngineEvent, type NodeContact } from './engine.ts';
 import { Lookup, type LookupEvent } from './lookup.ts';
 import { RoutingTable } from './table.ts';
 
@@ -37,11 +37,19 @@ export interface NodeOutput {
   trace: TraceRecord[];
 }
 
+interface LookupQuery {
+  nodeId: Uint8Array;
+  distances: number[];
+  /** Set once the first answer came back full: the records so far and the follow-ups still out. */
+  collected?: Enr[];
+  followUps?: Set<string>;
+}
+
 interface LookupRun {
   id: number;
   lookup: Lookup<Enr>;
-  /** request-id (hex) → node id (hex) of the FINDNODEs in flight. */
-  inFlight: Map<string, Uint8Array>;
+  /** request-id (hex) → the query it belongs to, for every FINDNODE in flight (follow-ups too). */
+  inFlight: Map<string, LookupQuery>;
 }
 
 export class Discv5Node {
@@ -162,7 +170,8 @@ export class Discv5Node {
             if (fresh) more.push(...this.verifiedContact(fresh.nodeId, e.to.endpoint, now, fresh));
           }
           const run = this.lookupByRequest.get(e.requestId);
-          if (run) more.push(this.lookupAnswer(run, e.requestId, e.records ?? [], undefined, now));
+          const received = e.response.records.length + (e.rejectedRecords?.length ?? 0);
+          if (run) more.push(this.lookupAnswer(run, e.requestId, e.records ?? [], undefined, now, received >= FINDNODE_RESULT_LIMIT));
         }
         break;
       }
@@ -245,12 +254,48 @@ export class Discv5Node {
     return this.react(this.pump(run, [], now), now);
   }
 
-  private lookupAnswer(run: LookupRun, requestId: string, records: Enr[] | undefined, failure: string | undefined, now: number): NodeOutput {
-    const from = run.inFlight.get(requestId);
+  /**
+   * One FINDNODE of a lookup ended. A full answer (16 records, the most a node may send) may have
+   * left out records of the later distances asked: the same node is asked once more, one distance
+   * at a time from the last one the answer reached, and the lookup hears the merged answer. In a
+   * small network (the lab) the k closest are otherwise easily cut off.
+   */
+  private lookupAnswer(run: LookupRun, requestId: string, records: Enr[] | undefined, failure: string | undefined, now: number, full = false): NodeOutput {
+    const query = run.inFlight.get(requestId);
     run.inFlight.delete(requestId);
     this.lookupByRequest.delete(requestId);
-    if (!from) return { send: [], events: [], trace: [] };
-    const events = records ? run.lookup.onNodes(from, records.filter((r) => contactFromEnr(r))) : run.lookup.onFailure(from, failure ?? 'failed');
+    if (!query) return { send: [], events: [], trace: [] };
+    const usable = (records ?? []).filter((r) => contactFromEnr(r));
+    if (query.followUps) {
+      query.followUps.delete(requestId);
+      query.collected!.push(...usable);
+      if (query.followUps.size > 0) return { send: [], events: [], trace: [] };
+      return this.pump(run, run.lookup.onNodes(query.nodeId, query.collected!), now);
+    }
+    if (records && full) {
+      const reached = Math.max(-1, ...records.map((r) => query.distances.indexOf(logDistance(r.nodeId, query.nodeId))));
+      const again = reached >= 0 ? query.distances.slice(reached) : [];
+      const enr = this.engine.knownRecord(query.nodeId);
+      const to = enr && contactFromEnr(enr);
+      if (again.length > 0 && to) {
+        query.collected = usable;
+        query.followUps = new Set();
+        const out: NodeOutput = { send: [], events: [], trace: [] };
+        for (const d of again) {
+          const id = this.requestId();
+          const key = toHex(id);
+          query.followUps.add(key);
+          run.inFlight.set(key, query);
+          this.lookupByRequest.set(key, run);
+          const o = this.engine.command({ type: 'findnode', to, distances: [d], requestId: id }, now);
+          out.send.push(...o.send);
+          out.trace.push(...o.trace);
+          out.events.push(...o.events);
+        }
+        return out;
+      }
+    }
+    const events = records ? run.lookup.onNodes(query.nodeId, usable) : run.lookup.onFailure(query.nodeId, failure ?? 'failed');
     return this.pump(run, events, now);
   }
 
@@ -264,7 +309,7 @@ export class Discv5Node {
       const to = contactFromEnr(q.node) as NodeContact;
       const requestId = this.requestId();
       const key = toHex(requestId);
-      run.inFlight.set(key, q.node.nodeId);
+      run.inFlight.set(key, { nodeId: q.node.nodeId, distances: q.distances });
       this.lookupByRequest.set(key, run);
       const o = this.engine.command({ type: 'findnode', to, distances: q.distances, requestId }, now);
       out.send.push(...o.send);

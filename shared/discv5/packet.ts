@@ -2,7 +2,7 @@
 // Encoding takes an already-encrypted message; decoding unmasks and parses the header and
 // authdata, and leaves decryption to the session layer, which holds the keys.
 import { concat, equalBytes, readU16, toHex, uintBytes, bytesToBigint } from '../bytes.ts';
-import { aesCtr } from '../crypto.ts';
+import { aesCtrKey } from '../crypto.ts';
 import { attempt, fail, type Result } from '../errors.ts';
 import {
   EPH_KEY_SIZE_V4, FLAG_HANDSHAKE, FLAG_MESSAGE, FLAG_WHOAREYOU, HANDSHAKE_AUTHDATA_HEAD_SIZE, ID_NONCE_SIZE,
@@ -48,15 +48,17 @@ export function encodeAuthdata(a: Authdata): Uint8Array {
 
 /** static-header ‖ authdata, unmasked. */
 export function encodeHeader(flag: Flag, nonce: Uint8Array, authdata: Uint8Array): Uint8Array {
-  const staticHeader = new Uint8Array(STATIC_HEADER_SIZE);
-  staticHeader.set(PROTOCOL_ID, 0);
-  staticHeader[6] = VERSION >> 8;
-  staticHeader[7] = VERSION & 0xff;
-  staticHeader[8] = flag;
-  staticHeader.set(nonce, 9);
-  staticHeader[21] = authdata.length >> 8;
-  staticHeader[22] = authdata.length & 0xff;
-  return concat(staticHeader, authdata);
+  // One buffer for static-header ‖ authdata (this runs for every packet sent).
+  const header = new Uint8Array(STATIC_HEADER_SIZE + authdata.length);
+  header.set(PROTOCOL_ID, 0);
+  header[6] = VERSION >> 8;
+  header[7] = VERSION & 0xff;
+  header[8] = flag;
+  header.set(nonce, 9);
+  header[21] = authdata.length >> 8;
+  header[22] = authdata.length & 0xff;
+  header.set(authdata, STATIC_HEADER_SIZE);
+  return header;
 }
 
 /** message-ad = masking-iv ‖ header. For WHOAREYOU the same bytes are the challenge-data. */
@@ -65,9 +67,37 @@ export const messageAd = (maskingIv: Uint8Array, header: Uint8Array): Uint8Array
 /** masking-key = dest-id[:16]. */
 export const maskingKey = (destId: Uint8Array): Uint8Array => destId.subarray(0, 16);
 
+/**
+ * The masking cipher for a destination, its key schedule kept: a node unmasks every packet with
+ * its own id and masks with the ids of the few peers it talks to. Masking keys are public (node ids).
+ */
+type Masker = (iv: Uint8Array, data: Uint8Array, dst?: Uint8Array, dstOffset?: number) => Uint8Array;
+const maskers = new Map<string, Masker>();
+const MASKERS_KEPT = 256;
+/** The same id arrays come back on every packet (our own id, a session's peer id): found without hex. */
+const byArray = new WeakMap<Uint8Array, { key: Uint8Array; masker: Masker }>();
+function masker(destId: Uint8Array): Masker {
+  const known = byArray.get(destId);
+  if (known && equalBytes(known.key, destId.subarray(0, 16))) return known.masker;
+  const key = maskingKey(destId).slice();
+  const id = toHex(key);
+  let m = maskers.get(id);
+  if (!m) {
+    if (maskers.size >= MASKERS_KEPT) maskers.delete(maskers.keys().next().value as string);
+    m = aesCtrKey(key);
+    maskers.set(id, m);
+  }
+  byArray.set(destId, { key, masker: m });
+  return m;
+}
+
 /** masking-iv ‖ aesctr(dest-id[:16], masking-iv, header) ‖ message. */
 export function encodePacket(destId: Uint8Array, maskingIv: Uint8Array, header: Uint8Array, message: Uint8Array): Uint8Array {
-  return concat(maskingIv, aesCtr(maskingKey(destId), maskingIv, header), message);
+  const out = new Uint8Array(maskingIv.length + header.length + message.length);
+  out.set(maskingIv, 0);
+  masker(destId)(maskingIv, header, out, maskingIv.length); // masked in place, no copy
+  out.set(message, maskingIv.length + header.length);
+  return out;
 }
 
 /** Unmasks and parses a datagram addressed to `localId`. Never throws. */
@@ -79,8 +109,11 @@ function decodePacketUnchecked(localId: Uint8Array, raw: Uint8Array): Packet {
   if (raw.length < MIN_PACKET_SIZE) fail('too-small', 'packet', `${raw.length} bytes; a discv5 packet has at least ${MIN_PACKET_SIZE}`);
   if (raw.length > MAX_PACKET_SIZE) fail('too-large', 'packet', `${raw.length} bytes; at most ${MAX_PACKET_SIZE} allowed`);
   const maskingIv = raw.subarray(0, MASKING_IV_SIZE);
-  const key = maskingKey(localId);
-  const staticHeader = aesCtr(key, maskingIv, raw.subarray(MASKING_IV_SIZE, MASKING_IV_SIZE + STATIC_HEADER_SIZE));
+  const unmask = masker(localId);
+  // One pass over the first 55 bytes unmasks the static header and, for the two short kinds
+  // (ordinary message: 32-byte authdata; WHOAREYOU: 24), the whole header.
+  const first = unmask(maskingIv, raw.subarray(MASKING_IV_SIZE, Math.min(raw.length, MASKING_IV_SIZE + STATIC_HEADER_SIZE + MESSAGE_AUTHDATA_SIZE)));
+  const staticHeader = first.subarray(0, STATIC_HEADER_SIZE);
   if (!equalBytes(staticHeader.subarray(0, 6), PROTOCOL_ID))
     fail('bad-protocol-id', 'protocol-id', 'unmasks to something other than "discv5": not for us, or not discv5');
   const version = readU16(staticHeader, 6);
@@ -91,7 +124,7 @@ function decodePacketUnchecked(localId: Uint8Array, raw: Uint8Array): Packet {
   const headerEnd = MASKING_IV_SIZE + STATIC_HEADER_SIZE + authdataSize;
   if (headerEnd > raw.length) fail('truncated', 'authdata-size', `${authdataSize} bytes claimed, ${raw.length - MASKING_IV_SIZE - STATIC_HEADER_SIZE} remain`);
   // CTR is a stream: unmasking the whole header again yields the same static header.
-  const header = aesCtr(key, maskingIv, raw.subarray(MASKING_IV_SIZE, headerEnd));
+  const header = headerEnd - MASKING_IV_SIZE <= first.length ? first.subarray(0, headerEnd - MASKING_IV_SIZE) : unmask(maskingIv, raw.subarray(MASKING_IV_SIZE, headerEnd));
   const authdataBytes = header.subarray(STATIC_HEADER_SIZE);
   const message = raw.subarray(headerEnd);
   const authdata = parseAuthdata(flag as Flag, authdataBytes, message.length);

@@ -44,8 +44,11 @@ const CONNECTING = 0;
 /** A refusal or failure reported by the bridge (or a closed tunnel). */
 export class TunnelError extends Error {
   constructor(
-    /** The bridge's error code name, or 'closed' when the tunnel itself went away. */
-    readonly code: TunnelErrorName | 'closed' | 'bad-frame',
+    /**
+     * The bridge's error code name; 'connect-failed' when a TCP connect ended (see `reason`);
+     * 'closed' when the tunnel itself went away; 'bad-frame' for input this end refused to send.
+     */
+    readonly code: TunnelErrorName | 'connect-failed' | 'closed' | 'bad-frame',
     message: string,
     /** For TCP: why the connection ended (refused, reset, timed-out, policy…). */
     readonly reason?: StreamEndReason,
@@ -261,7 +264,7 @@ export class TunnelClient implements DatagramTransport, StreamTransport, Resolve
         const o = this.tcpOpening.get(f.id);
         if (o) {
           this.tcpOpening.delete(f.id);
-          o.pending.reject(new TunnelError(f.reason === 'policy' ? 'policy' : 'send-failed', `connect: ${f.reason}${f.detail ? ` (${f.detail})` : ''}`, f.reason));
+          o.pending.reject(new TunnelError(f.reason === 'policy' ? 'policy' : 'connect-failed', `connect: ${f.reason}${f.detail ? ` (${f.detail})` : ''}`, f.reason));
           return;
         }
         this.tcp.get(f.id)?.closedByBridge(f.reason, f.detail);

@@ -7,7 +7,7 @@
 // length is bounded by the frame itself (the WebSocket message) and by TunnelLimits.
 import type { Endpoint, StreamEndReason } from '../transport.ts';
 import { type Result, attempt, fail } from '../errors.ts';
-import { fromUtf8, utf8 } from '../bytes.ts';
+import { utf8 } from '../bytes.ts';
 import { formatIp, parseIp } from './ip.ts';
 
 export const TUNNEL_VERSION = 1;
@@ -288,6 +288,8 @@ export function isDnsName(name: string): boolean {
   return labels.every((l) => l.length >= 1 && l.length <= 63 && /^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?$/.test(l));
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 class Reader {
   at = HEADER_SIZE;
   constructor(readonly b: Uint8Array) {}
@@ -340,7 +342,11 @@ class Reader {
   text(): string {
     const b = this.rest();
     if (b.length > MAX_TEXT) fail('too-large', 'message', `text over ${MAX_TEXT} bytes`);
-    return fromUtf8(b); // display text only: malformed UTF-8 shows as U+FFFD
+    try {
+      return strictUtf8.decode(b);
+    } catch {
+      return fail('bad-value', 'message', 'not UTF-8');
+    }
   }
 }
 
@@ -366,6 +372,7 @@ function decodeOrThrow(b: Uint8Array, limits: DecodeLimits): Frame {
   let f: Frame;
   switch (type) {
     case FrameType.HELLO: {
+      if (id !== 0) fail('bad-value', 'id', 'HELLO has id 0');
       const maxDatagram = r.u16('max-datagram');
       const maxUdpSockets = r.u8('max-udp-sockets');
       const maxTcpConnections = r.u8('max-tcp-connections');
@@ -475,9 +482,4 @@ function decodeOrThrow(b: Uint8Array, limits: DecodeLimits): Frame {
 /** Decodes one frame. Payloads are views into `bytes` (no copy): copy before keeping them past `bytes`. */
 export function decodeFrame(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Result<Frame> {
   return attempt(() => decodeOrThrow(bytes, limits));
-}
-
-/** The frame type name of a code, if it is one. */
-export function isKnownType(t: number): boolean {
-  return Object.values(FrameType).includes(t as FrameTypeCode);
 }

@@ -12,7 +12,7 @@ import { WebSocket } from 'ws';
 import { startBridge, type BridgeServer, type LabPeerInfo } from '../../bridge/server.ts';
 import { startLab, type Lab } from '../../bridge/lab.ts';
 import type { BridgeOptions } from '../../bridge/options.ts';
-import { silentLogger } from '../../bridge/log.ts';
+import { type Logger, silentLogger } from '../../bridge/log.ts';
 import { type TunnelClient, openTunnel } from '../../shared/tunnel/client.ts';
 import { type Frame, decodeFrame, encodeFrame } from '../../shared/tunnel/frames.ts';
 
@@ -21,6 +21,8 @@ export interface HarnessOptions {
   lab?: boolean | number;
   /** Bridge options (port 0 and a silent log unless given). */
   options?: Partial<BridgeOptions>;
+  /** Where the bridge logs (silent by default). */
+  log?: Logger;
 }
 
 export interface BridgeHarness {
@@ -53,7 +55,7 @@ export async function startBridgeHarness(opts: HarnessOptions = {}): Promise<Bri
   const lab = labSize > 0 ? await startLab({ size: labSize }) : undefined;
   let server: BridgeServer;
   try {
-    server = await startBridge({ port: 0, logLevel: 'silent', ...opts.options }, { log: silentLogger, lab: lab?.peers });
+    server = await startBridge({ port: 0, logLevel: 'silent', ...opts.options }, { log: opts.log ?? silentLogger, lab: lab?.peers });
   } catch (e) {
     await lab?.close();
     throw e;

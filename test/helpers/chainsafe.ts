@@ -1,7 +1,7 @@
 // Real @chainsafe/discv5 nodes inside the test process, on loopback, for the interop tests and
 // the benchmark. Each node binds its own UDP socket (random port unless one is asked for) through
 // the lab's transport, so a node can be restarted on the same port with the same key.
-import { Discv5, type IDiscv5Config } from '@chainsafe/discv5';
+import { Discv5 } from '@chainsafe/discv5';
 import { ENR, SignableENR } from '@chainsafe/enr';
 import { privateKeyFromRaw } from '@libp2p/crypto/keys';
 import { bindUdp } from '../../bridge/node-transport.ts';
@@ -13,6 +13,7 @@ import { encodeEnrText, parseEnrText, type Enr } from '../../shared/enr/index.ts
 import { secureRandom } from '../../shared/random.ts';
 
 type CreateOptions = Parameters<typeof Discv5.create>[0];
+type Config = NonNullable<CreateOptions['config']>;
 
 export interface ChainsafeNode {
   readonly discv5: Discv5;
@@ -30,11 +31,11 @@ export interface ChainsafeNode {
 export interface ChainsafeOptions {
   key?: Uint8Array;
   port?: number;
-  config?: Partial<IDiscv5Config>;
+  config?: Config;
 }
 
 /** Quick timeouts and a fixed address: a test peer, not a long-lived node. */
-export const TEST_CONFIG: Partial<IDiscv5Config> = { enrUpdate: false, requestTimeout: 1000, requestRetries: 1, lookupTimeout: 10_000 };
+export const TEST_CONFIG: Config = { enrUpdate: false, requestTimeout: 1000, requestRetries: 1, lookupTimeout: 10_000 };
 
 export async function startChainsafeNode(options: ChainsafeOptions = {}): Promise<ChainsafeNode> {
   const key = options.key ?? randomPrivateKey(secureRandom);

@@ -1,0 +1,115 @@
+// npm run bench:web — the playground in headless Chromium, loopback only, bounded. Prints:
+//   - the production build's JavaScript, gzipped (page + node worker), aim ≤ 150 KB;
+//   - time from navigation to the first PONG (the page's own user-timing marks);
+//   - cold handshake + PING latency, browser → lab node (over the bridge) vs a chainsafe node →
+//     lab node (plain UDP), measured in the same run, interleaved, and their ratio (aim ≤ 1.0×).
+// The app runs as `npm start` runs it (its own process: bridge + lab); the chainsafe client runs
+// here; Chromium in its own processes. Every sample is a first contact: fresh keys on both sides.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { Page } from 'playwright-core';
+import { ENR } from '@chainsafe/enr';
+import { ROOT, launchChromium, startApp, type LabPeer } from '../test/e2e/harness.ts';
+import { startChainsafeNode } from '../test/helpers/chainsafe.ts';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const BUDGET_KB = 150;
+
+const quantile = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))];
+};
+const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
+
+async function buildSize(): Promise<{ files: { name: string; raw: number; gzip: number }[]; total: number }> {
+  const { build } = await import('vite');
+  await build({ configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'silent' });
+  const dir = path.join(ROOT, 'dist', 'assets');
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.js'))
+    .map((name) => {
+      const bytes = readFileSync(path.join(dir, name));
+      return { name, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+    });
+  return { files, total: files.reduce((n, f) => n + f.gzip, 0) };
+}
+
+async function waitConnected(page: Page): Promise<void> {
+  await page.waitForSelector('[data-testid=bridge-status][data-state=open]', { timeout: 20_000 });
+  await page.waitForSelector('[data-testid=local-endpoint]', { timeout: 20_000 });
+}
+
+/** One Ping from the page to `peer`; the node's own measure (first send → PONG read), in ms. */
+async function browserPing(page: Page, peer: LabPeer): Promise<number> {
+  await page.getByRole('radio', { name: new RegExp(`^${peer.name}\\b`) }).check();
+  await page.evaluate(() => document.querySelector('[data-testid=action-result] [data-ok]')?.remove());
+  await page.getByRole('button', { name: 'Ping', exact: true }).click();
+  const el = await page.waitForSelector('[data-action=ping][data-ok=true] [data-testid=rtt]', { timeout: 20_000 });
+  return Number(await el.getAttribute('data-ms'));
+}
+
+async function main(): Promise<void> {
+  const size = await buildSize();
+  const app = await startApp(['--build', 'never']);
+  const browser = await launchChromium();
+  const browserSamples: number[] = [];
+  const chainsafeSamples: number[] = [];
+  let firstPong: { open: number; pong: number } | undefined;
+  try {
+    const peers = app.lab;
+    for (let round = 0; round < ROUNDS; round++) {
+      // A fresh browser profile: new key, new node, new bridge socket — nobody knows it yet.
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      const page = await context.newPage();
+      await page.goto(app.url);
+      await waitConnected(page);
+      await browserPing(page, peers[0]); // warms the worker's JIT; in round 0 it is the first PONG
+      if (round === 0) {
+        firstPong = await page.evaluate(() => ({
+          open: performance.getEntriesByName('bridge-open')[0]?.startTime ?? NaN,
+          pong: performance.getEntriesByName('first-pong')[0]?.startTime ?? NaN,
+        }));
+      }
+      // A fresh chainsafe node, warmed up the same way.
+      const cs = await startChainsafeNode();
+      try {
+        await cs.discv5.sendPing(ENR.decodeTxt(peers[0].enr));
+        // Interleaved, each to a lab node neither has talked to: a cold handshake every time.
+        for (const peer of peers.slice(1)) {
+          browserSamples.push(await browserPing(page, peer));
+          const t0 = performance.now();
+          await cs.discv5.sendPing(ENR.decodeTxt(peer.enr));
+          chainsafeSamples.push(performance.now() - t0);
+        }
+      } finally {
+        await cs.stop();
+        await context.close();
+      }
+    }
+  } finally {
+    await browser.close();
+    await app.close();
+  }
+
+  const out = process.stdout;
+  out.write('\nbench:web — Handshake Lab playground (headless Chromium, loopback)\n\n');
+  out.write('Production JavaScript (vite build, gzip -9):\n');
+  for (const f of size.files) out.write(`  ${f.name.padEnd(34)} ${(f.raw / 1024).toFixed(1).padStart(7)} KB raw  ${(f.gzip / 1024).toFixed(1).padStart(6)} KB gzip\n`);
+  out.write(`  total ${(size.total / 1024).toFixed(1)} KB gzip (aim ≤ ${BUDGET_KB} KB)${size.total / 1024 <= BUDGET_KB ? '' : '  OVER BUDGET'}\n\n`);
+  if (firstPong) out.write(`Navigation → first PONG: ${fmt(firstPong.pong)} (bridge connected and node up at ${fmt(firstPong.open)}, then Ping pressed)\n\n`);
+  const b50 = quantile(browserSamples, 0.5);
+  const c50 = quantile(chainsafeSamples, 0.5);
+  out.write(`Cold handshake + PING → lab node, ${browserSamples.length} samples each, interleaved:\n`);
+  out.write(`  browser (worker, over the bridge)  p50 ${fmt(b50)}  p90 ${fmt(quantile(browserSamples, 0.9))}  min ${fmt(Math.min(...browserSamples))}\n`);
+  out.write(`  chainsafe node (plain UDP)         p50 ${fmt(c50)}  p90 ${fmt(quantile(chainsafeSamples, 0.9))}  min ${fmt(Math.min(...chainsafeSamples))}\n`);
+  out.write(`  ratio browser / chainsafe (p50): ${(b50 / c50).toFixed(2)}× (aim ≤ 1.0×)\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    process.stderr.write(`${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,87 @@
+// `npm start` as a user runs it: a real process that prints the URL and the lab ENRs, serves
+// /lab.json, and on Ctrl-C (SIGINT) stops everything and exits.
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { mkdtempSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildIsStale } from '../bridge/start.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+function getJson(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) =>
+    http
+      .get(url, { agent: false }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject),
+  );
+}
+
+describe('npm start', () => {
+  it('prints the URL and lab ENRs, serves /lab.json, and exits on SIGINT', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bridge/start.ts', '--port', '0', '--build', 'never', '--lab-size', '3', '--log', 'silent'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (out += c));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!/Ctrl-C to stop/.test(out)) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no start banner:\n${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const url = /Open:\s+(http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)/.exec(out)?.[1];
+      expect(url).toBeDefined();
+      const enrs = out.match(/enr:[A-Za-z0-9_-]+/g) ?? [];
+      expect(enrs).toHaveLength(3);
+      const u = new URL(url!);
+      const lab = await getJson(`${u.origin}/lab.json?token=${u.searchParams.get('token')}`);
+      expect(lab.status).toBe(200);
+      expect(JSON.parse(lab.body).peers.map((p: { enr: string }) => p.enr)).toEqual(enrs);
+
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      // Everything was in that one process: its port is closed now.
+      await expect(getJson(`${u.origin}/`)).rejects.toThrow();
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  it('rejects a bad flag with exit code 2', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bridge/start.ts', '--port', 'x'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (c) => (err += c));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(err).toContain('--port expects a number');
+  }, 30_000);
+
+  it('rebuilds when dist/ is missing or older than the sources', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'hl-start-'));
+    try {
+      const dist = path.join(root, 'dist');
+      mkdirSync(path.join(root, 'web', 'lib'), { recursive: true });
+      writeFileSync(path.join(root, 'web', 'lib', 'a.ts'), '');
+      expect(await buildIsStale(root, dist)).toBe(true); // no build yet
+      mkdirSync(dist);
+      writeFileSync(path.join(dist, 'index.html'), '');
+      const t = Date.now() / 1000;
+      utimesSync(path.join(root, 'web', 'lib', 'a.ts'), t - 100, t - 100);
+      utimesSync(path.join(dist, 'index.html'), t - 50, t - 50);
+      expect(await buildIsStale(root, dist)).toBe(false);
+      utimesSync(path.join(root, 'web', 'lib', 'a.ts'), t, t); // a source edited after the build
+      expect(await buildIsStale(root, dist)).toBe(true);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

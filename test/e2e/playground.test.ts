@@ -1,0 +1,316 @@
+// The playground end to end: `npm start` (bridge + lab of real chainsafe discv5 nodes, in its
+// own process), headless Chromium on the printed URL, and the page's own buttons. Screenshots
+// go to test-results/ (looked at by a person, not compared).
+import { readFile } from 'node:fs/promises';
+import dgram from 'node:dgram';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { createEnr, encodeEnrText, parseEnrText } from '../../shared/enr/index.ts';
+import { randomPrivateKey } from '../../shared/crypto.ts';
+import { secureRandom } from '../../shared/random.ts';
+import { SPEC_VECTORS } from '../../shared/discv5/spec-vectors.ts';
+import { artifact, launchChromium, startApp, type RunningApp } from './harness.ts';
+
+const VIEWPORT = { width: 1280, height: 800 };
+const COLD = [
+  { kind: 'random', message: 'PING', direction: 'out' },
+  { kind: 'WHOAREYOU', message: '', direction: 'in' },
+  { kind: 'handshake', message: 'PING', direction: 'out' },
+  { kind: 'ordinary', message: 'PONG', direction: 'in' },
+];
+
+let app: RunningApp;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+const pageErrors: string[] = [];
+
+async function openPage(url = app.url): Promise<Page> {
+  const context = await browser.newContext({ viewport: VIEWPORT, acceptDownloads: true });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(url);
+  await page.waitForSelector('[data-testid=bridge-status][data-state=open]', { timeout: 20_000 });
+  await page.waitForSelector('[data-testid=local-endpoint]');
+  return page;
+}
+
+/** Packets on the timeline (sent or received, not the ones step mode still holds). */
+const shown = (page: Page) => page.locator('.timeline [data-seq]:not([data-held])');
+
+async function timeline(page: Page): Promise<{ kind: string; message: string; direction: string }[]> {
+  return shown(page).evaluateAll((rows) =>
+    rows.map((r) => ({ kind: r.getAttribute('data-kind') ?? '', message: r.getAttribute('data-message') ?? '', direction: r.getAttribute('data-direction') ?? '' })),
+  );
+}
+
+/** Playwright-style waits on top of vitest's expect.poll (playwright-core has no matchers). */
+async function textOf(l: Locator): Promise<string> {
+  return (await l.allInnerTexts().catch(() => [] as string[])).join('\n');
+}
+const contains = (l: Locator, text: string | RegExp, timeout = 15_000) =>
+  expect.poll(async () => {
+    const t = await textOf(l);
+    return typeof text === 'string' ? t.includes(text) : text.test(t);
+  }, { timeout, message: `text ${String(text)}` }).toBe(true);
+const attr = (l: Locator, name: string, value: string, timeout = 15_000) => expect.poll(() => l.getAttribute(name), { timeout }).toBe(value);
+const visible = (l: Locator, timeout = 15_000) => l.first().waitFor({ state: 'visible', timeout });
+const enabled = (l: Locator, timeout = 15_000) => expect.poll(() => l.isEnabled(), { timeout }).toBe(true);
+
+async function fieldValue(page: Page, name: string): Promise<string> {
+  return (await page.locator(`.tree [data-field="${name}"] .fvalue`).first().innerText()).trim();
+}
+
+beforeAll(async () => {
+  app = await startApp();
+  browser = await launchChromium();
+}, 240_000);
+
+// Each test has its own browser node; closing its page closes its tunnel and bridge socket.
+afterEach(async () => {
+  for (const c of contexts.splice(0)) await c.close().catch(() => {});
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+describe('the playground against npm start', () => {
+  it('prints a URL with a token and lists the lab', () => {
+    expect(app.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{16,}$/);
+    expect(app.lab.length).toBeGreaterThanOrEqual(16);
+  });
+
+  it('Ping: random packet → WHOAREYOU → handshake → PONG, the PONG decrypted, the key schedule filled', async () => {
+    const page = await openPage();
+    // The first lab node is preselected.
+    await expect.poll(() => page.getByRole('radio', { name: new RegExp(app.lab[0].name) }).isChecked()).toBe(true);
+    await page.getByRole('button', { name: 'Ping', exact: true }).click();
+    await page.waitForSelector('[data-action=ping][data-ok=true]', { timeout: 20_000 });
+    expect(await timeline(page)).toEqual(COLD);
+
+    // The PONG, decrypted: enr-seq is the lab node's, recipient-ip/port is our bridge socket.
+    await shown(page).nth(3).click();
+    await page.getByRole('tab', { name: 'message fields' }).click();
+    const labSeq = parseEnrText(app.lab[0].enr);
+    expect(labSeq.ok).toBe(true);
+    expect(await fieldValue(page, 'enr-seq')).toBe(String(labSeq.ok && labSeq.value.seq));
+    const local = (await page.getByTestId('local-endpoint').innerText()).trim();
+    expect(`${await fieldValue(page, 'recipient-ip')}:${await fieldValue(page, 'recipient-port')}`).toBe(local);
+    await page.locator('.tree [data-field="recipient-port"]').hover();
+    await page.screenshot({ path: artifact('e2e-1-pong-fields.png') });
+
+    // Hex ↔ tree: clicking the first byte of the message selects message-type.
+    await page.locator('.hexview [data-i="0"]').first().click();
+    await expect.poll(() => page.locator('.tree .field.sel').getAttribute('data-field')).toBe('message-type');
+
+    // The key schedule of the session: every step, both keys, the per-message AES-GCM inputs.
+    await page.getByRole('tab', { name: 'Key schedule' }).click();
+    const steps = await page.locator('[data-testid=key-schedule] [data-step]').evaluateAll((els) => els.map((e) => e.getAttribute('data-step')));
+    expect(steps).toEqual(['unmask', 'ephemeral-key', 'ecdh', 'hkdf', 'id-sign']);
+    const keys = await page.getByTestId('session-keys').locator('code').allInnerTexts();
+    expect(keys).toHaveLength(2);
+    for (const k of keys) expect(k).toMatch(/^[0-9a-f]{32}$/);
+    expect(keys[0]).not.toBe(keys[1]);
+    await expect.poll(() => page.locator('.msgs .msg').count()).toBeGreaterThanOrEqual(3); // random PING, handshake PING, PONG
+    expect(await page.locator('[data-testid=key-schedule] .secret-badge').count()).toBeGreaterThan(3);
+    await page.screenshot({ path: artifact('e2e-2-key-schedule.png') });
+
+    // Drop session: the next Ping handshakes again.
+    await page.getByRole('button', { name: 'Drop session' }).click();
+    await page.getByRole('button', { name: 'Ping', exact: true }).click();
+    await expect.poll(async () => (await timeline(page)).length, { timeout: 20_000 }).toBe(8);
+    expect((await timeline(page)).slice(4)).toEqual(COLD);
+  }, 60_000);
+
+  it('Step advances exactly one packet per press (→), the clock paused while held', async () => {
+    const page = await openPage();
+    await page.getByRole('button', { name: 'Step', exact: true }).click();
+    await page.getByTestId('stepper').waitFor();
+    await page.getByRole('button', { name: 'Ping', exact: true }).click();
+    await page.waitForSelector('.timeline [data-held=true]');
+    expect(await shown(page).count()).toBe(0);
+    const next = page.getByRole('button', { name: 'Next →' });
+    for (let i = 1; i <= 4; i++) {
+      // Something is held (a packet to send, or an arrival not read yet): the node's clock stands still.
+      await enabled(next, 10_000);
+      await contains(page.getByTestId('stepper'), 'Clock paused');
+      await page.keyboard.press('ArrowRight');
+      await expect.poll(() => shown(page).count()).toBe(i);
+      await page.waitForTimeout(300);
+      expect(await shown(page).count()).toBe(i); // exactly one, not more
+      if (i === 2) {
+        await contains(page.getByTestId('stepper'), 'Received WHOAREYOU');
+        await page.screenshot({ path: artifact('e2e-3-step-whoareyou.png') });
+      }
+    }
+    expect(await timeline(page)).toEqual(COLD);
+    await contains(page.getByTestId('stepper'), 'Received PONG');
+    await page.waitForSelector('[data-action=ping][data-ok=true]');
+    await page.screenshot({ path: artifact('e2e-4-step-pong.png') });
+    // Space plays: the held packets of a new exchange go by themselves.
+    await page.getByRole('button', { name: 'Drop session' }).click();
+    await page.getByRole('button', { name: 'Ping', exact: true }).click();
+    await page.waitForSelector('.timeline [data-held=true]');
+    await page.keyboard.press('Space');
+    await expect.poll(async () => (await timeline(page)).length, { timeout: 20_000 }).toBe(8);
+  }, 60_000);
+
+  it('Replay reproduces the spec’s packets offline, byte for byte', async () => {
+    // No tunnel for this page: it carries a wrong token, so the bridge refuses the WebSocket (403).
+    const context = await browser.newContext({ viewport: VIEWPORT });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(app.url.replace(/token=[^&#]+/, 'token=wrong-token-000000000000'));
+    await page.waitForSelector('[data-testid=bridge-status][data-state=closed]', { timeout: 15_000 });
+    await page.getByRole('button', { name: 'Replay' }).click();
+    await contains(page.getByTestId('replay-verdict'), 'every vector packet equals');
+    expect((await timeline(page)).map((r) => r.kind)).toEqual(['random', 'WHOAREYOU', 'handshake', 'ordinary']);
+    // The handshake as displayed, byte for byte, is the spec's "ping-handshake-enr" packet.
+    await page.locator('.timeline [data-seq="3"]').click();
+    await contains(page.getByTestId('vector-check'), 'ping-handshake-enr');
+    const shownHex = (await page.locator('.hexview [data-i]').allInnerTexts()).join('');
+    expect(shownHex).toBe(SPEC_VECTORS.pingHandshakeEnr);
+    await page.screenshot({ path: artifact('e2e-5-replay.png') });
+    await attr(page.getByTestId('bridge-status'), 'data-state', 'closed');
+  }, 60_000);
+
+  it('a lab node pings the browser node cold and gets its PONG (the browser is the recipient)', async () => {
+    const page = await openPage();
+    const peer = app.lab[4];
+    await page.getByRole('radio', { name: new RegExp(peer.name) }).check();
+    await page.getByRole('button', { name: `Ask ${peer.name} to ping you` }).click();
+    await page.waitForSelector('[data-action=inbound][data-ok=true]', { timeout: 40_000 });
+    expect(await timeline(page)).toEqual([
+      { kind: 'ordinary', message: '', direction: 'in' }, // its PING, unreadable: no session yet
+      { kind: 'WHOAREYOU', message: '', direction: 'out' },
+      { kind: 'handshake', message: 'PING', direction: 'in' },
+      { kind: 'ordinary', message: 'PONG', direction: 'out' },
+    ]);
+    await contains(page.locator('.timeline .note.ok'), 'you are the recipient');
+    await page.getByRole('tab', { name: 'Key schedule' }).click();
+    const steps = await page.locator('[data-testid=key-schedule] [data-step]').evaluateAll((els) => els.map((e) => e.getAttribute('data-step')));
+    expect(steps).toEqual(['id-verify', 'ecdh', 'hkdf', 'aes-gcm-open']);
+    await page.screenshot({ path: artifact('e2e-6-inbound.png') });
+  }, 60_000);
+
+  it('invalid ENR, distance and key: an inline explanation, nothing sent', async () => {
+    const page = await openPage();
+    await page.getByRole('radio', { name: /Another node/ }).check();
+    const good = app.lab[1].enr;
+    // One character of the signature changed: the record no longer verifies.
+    const bad = good.slice(0, 10) + (good[10] === 'A' ? 'B' : 'A') + good.slice(11);
+    await page.getByTestId('custom-target').fill(bad);
+    await visible(page.getByTestId('target-error'));
+    await page.getByRole('button', { name: 'Ping', exact: true }).click();
+    await page.getByTestId('custom-target').fill('enode://not-a-key@127.0.0.1:30303');
+    await contains(page.getByTestId('target-error'), /enode|key|hex/i);
+    await page.getByRole('button', { name: 'Ping', exact: true }).click();
+    await page.screenshot({ path: artifact('e2e-7-invalid-enr.png') });
+    await page.getByTestId('custom-target').fill(good);
+    await contains(page.getByTestId('target-decoded'), 'signature valid');
+    await page.getByLabel('distances').fill('256, 300');
+    await page.getByRole('button', { name: 'Find nodes' }).click();
+    await visible(page.getByRole('alert').filter({ hasText: '300' }));
+    await page.getByRole('button', { name: /^Key/ }).click();
+    await page.getByRole('button', { name: 'Paste a key' }).click();
+    await page.getByLabel('Private key (64 hex digits)').fill('12345');
+    await page.getByRole('button', { name: 'Use this key' }).click();
+    await visible(page.getByRole('alert').filter({ hasText: '64 hex digits' }));
+    await page.waitForTimeout(500);
+    expect(await shown(page).count()).toBe(0);
+  }, 60_000);
+
+  it('a peer that never answers ends in a visible timeout, after retransmits', async () => {
+    const page = await openPage();
+    // A real record for a loopback port where nothing listens (bound, then released).
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    const port = sock.address().port;
+    await new Promise<void>((r) => sock.close(() => r()));
+    const silent = encodeEnrText(createEnr({ privateKey: randomPrivateKey(secureRandom), ip: '127.0.0.1', udp: port }));
+    await page.getByRole('radio', { name: /Another node/ }).check();
+    await page.getByTestId('custom-target').fill(silent);
+    await page.getByRole('button', { name: 'Ping', exact: true }).click();
+    await page.waitForSelector('[data-action=ping][data-ok=false]', { timeout: 30_000 });
+    await contains(page.locator('.timeline .note.error'), 'timed out');
+    expect(await page.locator('.timeline .retransmit').count()).toBe(2);
+    await contains(page.getByTestId('action-result'), 'timeout');
+    await page.screenshot({ path: artifact('e2e-8-timeout.png') });
+  }, 60_000);
+
+  it('Lookup fills the routing table bucket by bucket', async () => {
+    const page = await openPage();
+    await page.getByRole('button', { name: 'Lookup' }).click();
+    await page.waitForSelector('[data-testid=lookup-progress][data-done=true]', { timeout: 40_000 });
+    const buckets = page.locator('[data-testid=routing-table] .bucket');
+    expect(await buckets.count()).toBeGreaterThan(0);
+    const nodes = await page.locator('[data-testid=routing-table] .node').count();
+    expect(nodes).toBeGreaterThanOrEqual(12); // most of the 16 lab nodes
+    const findnodes = await page.locator('.timeline [data-message=FINDNODE][data-direction=out]').count();
+    expect(findnodes).toBeGreaterThanOrEqual(10);
+    await page.screenshot({ path: artifact('e2e-9-lookup.png') });
+  }, 60_000);
+
+  it('export, import and deep link: a session inspected offline', async () => {
+    const page = await openPage(`${app.url}#packet=4`);
+    await page.getByRole('button', { name: 'Ping', exact: true }).click();
+    await page.waitForSelector('[data-action=ping][data-ok=true]', { timeout: 20_000 });
+    // The deep link selected packet 4 (the PONG) as soon as it existed.
+    await attr(page.locator('.timeline [data-seq="4"]'), 'aria-selected', 'true');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
+    const file = await download.path();
+    const doc = JSON.parse(await readFile(file, 'utf8'));
+    expect(doc.format).toBe('handshake-lab/session');
+    expect(doc.packets).toHaveLength(4);
+    expect(doc.packets[3].dissection.layers.map((l: { name: string }) => l.name)).toContain('message fields');
+    expect(doc.trace.length).toBeGreaterThan(4);
+
+    const other = await openPage(`${app.url}#imported=2`);
+    await other.locator('input[type=file]').setInputFiles(file);
+    await attr(other.getByRole('button', { name: 'Imported' }), 'aria-pressed', 'true');
+    expect(await timeline(other)).toEqual(COLD);
+    await attr(other.locator('.timeline [data-seq="2"]'), 'aria-selected', 'true');
+    await other.screenshot({ path: artifact('e2e-10-imported.png') });
+    // A broken file is refused with a reason.
+    await other.locator('input[type=file]').setInputFiles({ name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('{"format":"nope"}') });
+    await visible(other.getByRole('alert').filter({ hasText: 'Import failed' }));
+  }, 60_000);
+
+  it('no page errors', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('the bridge going away and coming back', () => {
+  it('shows the bridge down, reconnects when it is back, and pings again', async () => {
+    const token = 'e2e-restart-token-0123456789';
+    const first = await startApp(['--token', token, '--lab-size', '2']);
+    const port = new URL(first.url).port;
+    const context = await browser.newContext({ viewport: VIEWPORT });
+    contexts.push(context);
+    const page = await context.newPage();
+    let second: RunningApp | undefined;
+    try {
+      await page.goto(first.url);
+      await page.waitForSelector('[data-testid=bridge-status][data-state=open]', { timeout: 20_000 });
+      await first.close();
+      await page.waitForSelector('[data-testid=bridge-status][data-state=closed]', { timeout: 10_000 });
+      await contains(page.getByTestId('bridge-status'), 'retrying');
+      await page.getByRole('button', { name: 'Ping', exact: true }).click();
+      await contains(page.getByTestId('action-result'), 'not connected');
+      await page.screenshot({ path: artifact('e2e-11-bridge-down.png') });
+      second = await startApp(['--token', token, '--lab-size', '2', '--port', port]);
+      await page.waitForSelector('[data-testid=bridge-status][data-state=open]', { timeout: 20_000 });
+      // The lab restarted with new nodes: the page reloads the list, and a Ping works.
+      await expect.poll(() => page.getByRole('radio', { name: /lab-01/ }).isChecked(), { timeout: 10_000 }).toBe(true);
+      await page.getByRole('button', { name: 'Ping', exact: true }).click();
+      await page.waitForSelector('[data-action=ping][data-ok=true]', { timeout: 20_000 });
+    } finally {
+      await first.close();
+      await second?.close();
+    }
+  }, 120_000);
+});

@@ -1,0 +1,117 @@
+// The key-schedule panel as a view over the trace: crypto records grouped into handshakes
+// (one per peer and challenge), plus, per message, the AES-GCM key, nonce and associated data
+// re-read from the packet itself. No protocol logic: only grouping and naming.
+import { toHex } from '../../shared/bytes.ts';
+import { decodePacket, messageAd } from '../../shared/discv5/packet.ts';
+import { parseHex } from '../../shared/bytes.ts';
+import type { TraceRecord, TraceValue } from '../../shared/trace.ts';
+import type { PacketInfo } from './protocol.ts';
+
+export interface HandshakeView {
+  /** Remote node id (hex) as the trace names it. */
+  peer: string;
+  /** Our role: initiator (we answered a WHOAREYOU) or recipient (we verified their handshake). */
+  role: 'initiator' | 'recipient';
+  /** Seq of the packet that started it on our side (WHOAREYOU in, or handshake in). */
+  packet: number;
+  steps: TraceRecord[];
+  ok: boolean;
+  initiatorKey?: string;
+  recipientKey?: string;
+}
+
+const HANDSHAKE_STEPS = new Set(['unmask', 'ephemeral-key', 'ecdh', 'hkdf', 'id-sign', 'id-verify']);
+
+/** Handshakes in the order they started. A group is the records sharing (peer, packet) that contain a handshake step. */
+export function handshakesOf(traces: TraceRecord[]): HandshakeView[] {
+  const groups = new Map<string, TraceRecord[]>();
+  for (const t of traces) {
+    if (t.packet === undefined) continue;
+    const key = `${t.peer ?? ''}:${t.packet}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = []));
+    g.push(t);
+  }
+  const out: HandshakeView[] = [];
+  for (const steps of groups.values()) {
+    if (!steps.some((s) => HANDSHAKE_STEPS.has(s.step))) continue;
+    const hkdf = steps.find((s) => s.step === 'hkdf');
+    const key = (name: string) => hkdf?.outputs.find((o) => o.name === name)?.hex;
+    const role = steps.some((s) => s.step === 'id-verify') ? 'recipient' : 'initiator';
+    const initiatorKey = key('initiator-key');
+    const recipientKey = key('recipient-key');
+    out.push({
+      peer: steps[0].peer ?? '',
+      role,
+      packet: steps[0].packet!,
+      steps,
+      ok: steps.every((s) => s.ok !== false) && !!hkdf,
+      ...(initiatorKey ? { initiatorKey } : {}),
+      ...(recipientKey ? { recipientKey } : {}),
+    });
+  }
+  return out.sort((a, b) => a.packet - b.packet);
+}
+
+/** The handshake that explains a packet: the latest one with its peer at or before it, else the next one. */
+export function handshakeFor(all: HandshakeView[], peer: string | undefined, seq: number): HandshakeView | undefined {
+  const mine = all.filter((h) => h.peer === peer);
+  let best: HandshakeView | undefined;
+  for (const h of mine) if (h.packet <= seq && (!best || h.packet > best.packet)) best = h;
+  return best ?? mine.find((h) => h.packet > seq);
+}
+
+export interface MessageCrypto {
+  seq: number;
+  direction: 'in' | 'out';
+  kind: string;
+  message: string;
+  /** Which key sealed it, in the spec's words. */
+  keyName: string;
+  key: TraceValue;
+  nonce: TraceValue;
+  ad: TraceValue;
+}
+
+/** AES-GCM inputs of one packet's message (none for WHOAREYOU or when the key is unknown). */
+export function messageCrypto(p: PacketInfo, hs?: HandshakeView): MessageCrypto | undefined {
+  if (!p.messageKey || p.kind === 'WHOAREYOU') return undefined;
+  const destId = parseHex(p.destId);
+  if (!destId) return undefined;
+  const decoded = decodePacket(destId, p.raw);
+  if (!decoded.ok) return undefined;
+  const k = toHex(p.messageKey);
+  const keyName =
+    p.kind === 'random' ? 'random key (thrown away)' : k === hs?.initiatorKey ? 'initiator-key' : k === hs?.recipientKey ? 'recipient-key' : 'session key';
+  return {
+    seq: p.seq,
+    direction: p.direction,
+    kind: p.kind ?? '?',
+    message: p.message?.type ?? '?',
+    keyName,
+    key: { name: keyName, hex: k, secret: true },
+    nonce: { name: 'nonce', hex: toHex(decoded.value.nonce), note: '96 bits from the header; unique per message under one key' },
+    ad: { name: 'message-ad', hex: toHex(messageAd(decoded.value.maskingIv, decoded.value.header)), note: 'masking-iv ‖ header (unmasked)' },
+  };
+}
+
+/**
+ * Messages that belong to a handshake: those sealed with its keys, and our random packets to the
+ * peer sent after the previous handshake with it and before this one (they provoked the WHOAREYOU).
+ */
+export function messagesOf(packets: PacketInfo[], all: HandshakeView[], hs: HandshakeView): MessageCrypto[] {
+  const earlier = all.filter((h) => h.peer === hs.peer && h.packet < hs.packet).map((h) => h.packet);
+  const after = earlier.length ? Math.max(...earlier) : -1;
+  const rows: MessageCrypto[] = [];
+  for (const p of packets) {
+    const peer = p.direction === 'out' ? p.destId : p.peerId;
+    if (peer !== hs.peer || !p.messageKey) continue;
+    const k = toHex(p.messageKey);
+    const sealedWithIt = k === hs.initiatorKey || k === hs.recipientKey;
+    const provoked = p.kind === 'random' && p.direction === 'out' && p.seq > after && p.seq < hs.packet;
+    if (!sealedWithIt && !provoked) continue;
+    const row = messageCrypto(p, hs);
+    if (row) rows.push(row);
+  }
+  return rows;
+}

@@ -1,0 +1,88 @@
+// Messages between the page and the node worker (web/worker/node.worker.ts). Everything here
+// survives structured clone: Uint8Array, bigint and plain objects, no classes or functions.
+import type { PacketRecord } from '../../shared/discv5/engine.ts';
+import type { NodeEvent } from '../../shared/discv5/node.ts';
+import type { TraceRecord } from '../../shared/trace.ts';
+import type { Endpoint } from '../../shared/transport.ts';
+
+/** A packet as the page keeps it: the engine's record minus the decoded Packet (re-derived on demand). */
+export interface PacketInfo extends Omit<PacketRecord, 'packet'> {
+  /** The id the header was masked with: the peer's for packets out, ours for packets in. */
+  destId: string;
+  /** Step mode: computed but not sent yet (out), shown dashed until released. */
+  held?: boolean;
+}
+
+export type TunnelState = 'connecting' | 'open' | 'closed';
+
+export interface StatusInfo {
+  state: TunnelState;
+  /** Plain words: why it is closed, what happens next. */
+  detail: string;
+  /** When closed: the next reconnection attempt, in ms from now. */
+  retryInMs?: number;
+  attempt?: number;
+}
+
+export type Action =
+  | { action: 'ping' }
+  | { action: 'findnode'; distances: number[] }
+  | { action: 'talkreq'; protocol: string; request: Uint8Array }
+  | { action: 'drop' }
+  | { action: 'lookup'; targetId: Uint8Array };
+
+export type ToWorker =
+  /** enrSeq: the seq of the first record; above any this key used before, so peers take the new one. */
+  | { type: 'init'; privateKey: Uint8Array; enrSeq: bigint; tunnelUrl: string }
+  | { type: 'set-key'; privateKey: Uint8Array; enrSeq: bigint }
+  | ({ type: 'command'; id: number; target: string } & Action)
+  | { type: 'step-mode'; on: boolean }
+  | { type: 'step' }
+  | { type: 'play'; playing: boolean; delayMs: number }
+  | { type: 'reconnect' }
+  | { type: 'replay' };
+
+/** What is waiting for the user in step mode, oldest first. */
+export interface HeldItem {
+  direction: 'out' | 'in';
+  size: number;
+  peer: Endpoint;
+  /** For packets out: the packet's seq (its record is already on the page). */
+  seq?: number;
+}
+
+export type CommandOutcome =
+  | { ok: true; summary: string; rttMs?: number; detail?: Record<string, string> }
+  | { ok: false; reason: string };
+
+export interface ReplayPacketInfo {
+  sender: 'A' | 'B';
+  record: PacketInfo;
+  vector?: { name: string; part: 'packet' | 'challenge-data'; hex: string; matches: boolean };
+  trace: TraceRecord[];
+}
+
+export interface ReplayInfo {
+  packets: ReplayPacketInfo[];
+  nodeA: { enrText: string; nodeId: string; privateKey: string };
+  nodeB: { enrText: string; nodeId: string; privateKey: string };
+  /** The extra single-packet vectors of the spec, each made by a real engine. */
+  checks: { name: string; matches: boolean; size: number }[];
+  allMatch: boolean;
+  source: string;
+}
+
+/** Node events other than packets (those come as 'packet'). */
+export type OtherEvent = Exclude<NodeEvent, { type: 'packet' }>;
+
+export type FromWorker =
+  | { type: 'status'; status: StatusInfo }
+  | { type: 'identity'; enrText: string; nodeId: string; seq: bigint; local: Endpoint }
+  | { type: 'packet'; packet: PacketInfo }
+  | { type: 'released'; seq: number }
+  | { type: 'held'; items: HeldItem[]; clockPaused: boolean }
+  | { type: 'trace'; record: TraceRecord }
+  | { type: 'event'; event: OtherEvent; at: number }
+  | { type: 'notice'; level: 'error' | 'info'; text: string; at: number }
+  | { type: 'result'; id: number; outcome: CommandOutcome }
+  | { type: 'replay'; replay: ReplayInfo };

@@ -1,0 +1,171 @@
+// Export and import of a session as JSON: every packet with its bytes, timestamps, decrypted
+// message and dissection, plus the crypto trace. Import re-derives everything it shows from the
+// bytes (the dissections in the file are for other tools), and checks every value it reads.
+import { parseHex, toHex } from '../../shared/bytes.ts';
+import type { Dissection, Field } from '../../shared/dissect.ts';
+import { decodeMessage } from '../../shared/discv5/messages.ts';
+import type { PacketKind } from '../../shared/discv5/engine.ts';
+import type { TraceRecord } from '../../shared/trace.ts';
+import type { Endpoint } from '../../shared/transport.ts';
+import type { PacketInfo } from './protocol.ts';
+
+export const FORMAT = 'handshake-lab/session';
+export const VERSION = 1;
+const MAX_PACKETS = 20_000;
+const MAX_BYTES = 65_535;
+const KINDS: PacketKind[] = ['random', 'ordinary', 'WHOAREYOU', 'handshake'];
+
+export interface SessionNote {
+  at: number;
+  level: 'error' | 'info' | 'ok';
+  text: string;
+}
+
+export interface SessionData {
+  local: { nodeId: string; enr?: string };
+  /** Names shown for peers (node id hex → name). */
+  names: Record<string, string>;
+  packets: PacketInfo[];
+  trace: TraceRecord[];
+  notes: SessionNote[];
+}
+
+interface JsonField { name: string; offset: number; length: number; value: string; meaning: string; spec?: string; secret?: boolean; children?: JsonField[] }
+const fieldJson = (f: Field): JsonField => ({ ...f, ...(f.children ? { children: f.children.map(fieldJson) } : {}) });
+
+/** The session as a JSON text (bytes as hex, bigints as decimal strings). */
+export function exportSession(s: SessionData, dissect: (p: PacketInfo) => Dissection, exportedAt = new Date()): string {
+  const packets = s.packets.filter((p) => !p.held).map((p) => {
+    const d = dissect(p);
+    return {
+      seq: p.seq,
+      direction: p.direction,
+      at: p.at,
+      peer: p.peer,
+      ...(p.peerId ? { peerId: p.peerId } : {}),
+      destId: p.destId,
+      ...(p.kind ? { kind: p.kind } : {}),
+      raw: toHex(p.raw),
+      ...(p.plaintext ? { plaintext: toHex(p.plaintext) } : {}),
+      ...(p.messageKey ? { messageKey: toHex(p.messageKey) } : {}),
+      ...(p.retransmit ? { retransmit: true } : {}),
+      ...(p.rejected ? { rejected: p.rejected } : {}),
+      ...(p.note ? { note: p.note } : {}),
+      dissection: { kind: d.kind, summary: d.summary, ...(d.error ? { error: d.error } : {}), layers: d.layers.map((l) => ({ name: l.name, ...(l.note ? { note: l.note } : {}), bytes: toHex(l.bytes), fields: l.fields.map(fieldJson) })) },
+    };
+  });
+  return JSON.stringify({ format: FORMAT, version: VERSION, protocol: 'discv5', exportedAt: exportedAt.toISOString(), local: s.local, names: s.names, packets, trace: s.trace, notes: s.notes }, null, 1);
+}
+
+export type ImportResult = { ok: true; session: SessionData } | { ok: false; reason: string };
+
+class Bad extends Error {}
+const bad = (why: string): never => {
+  throw new Bad(why);
+};
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown, what: string, max = 4096): string => (typeof v === 'string' && v.length <= max ? v : bad(`${what} must be text`));
+const num = (v: unknown, what: string): number => (typeof v === 'number' && Number.isFinite(v) ? v : bad(`${what} must be a number`));
+function bytes(v: unknown, what: string): Uint8Array {
+  const s = str(v, what, MAX_BYTES * 2);
+  const b = parseHex(s);
+  return b ?? bad(`${what} is not hex`);
+}
+const hexId = (v: unknown, what: string): string => {
+  const s = str(v, what, 64);
+  return /^[0-9a-f]{64}$/.test(s) ? s : bad(`${what} must be 64 lowercase hex digits`);
+};
+
+function endpoint(v: unknown, what: string): Endpoint {
+  if (!isObj(v)) return bad(`${what} must be {ip, port}`);
+  const port = num(v.port, `${what}.port`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) bad(`${what}.port is not a port`);
+  return { ip: str(v.ip, `${what}.ip`, 64), port };
+}
+
+function packet(v: unknown, i: number): PacketInfo {
+  const w = `packets[${i}]`;
+  if (!isObj(v)) return bad(`${w} is not an object`);
+  const direction = v.direction === 'in' || v.direction === 'out' ? v.direction : bad(`${w}.direction must be "in" or "out"`);
+  const kind = v.kind === undefined ? undefined : KINDS.includes(v.kind as PacketKind) ? (v.kind as PacketKind) : bad(`${w}.kind is unknown`);
+  const raw = bytes(v.raw, `${w}.raw`);
+  const plaintext = v.plaintext === undefined ? undefined : bytes(v.plaintext, `${w}.plaintext`);
+  const decoded = plaintext ? decodeMessage(plaintext) : undefined;
+  return {
+    seq: num(v.seq, `${w}.seq`),
+    direction,
+    at: num(v.at, `${w}.at`),
+    peer: endpoint(v.peer, `${w}.peer`),
+    ...(v.peerId !== undefined ? { peerId: hexId(v.peerId, `${w}.peerId`) } : {}),
+    destId: hexId(v.destId, `${w}.destId`),
+    raw,
+    ...(kind ? { kind } : {}),
+    ...(plaintext ? { plaintext } : {}),
+    ...(decoded?.ok ? { message: decoded.value } : {}),
+    ...(v.messageKey !== undefined ? { messageKey: bytes(v.messageKey, `${w}.messageKey`) } : {}),
+    ...(v.retransmit === true ? { retransmit: true } : {}),
+    ...(v.rejected !== undefined ? { rejected: str(v.rejected, `${w}.rejected`) } : {}),
+    ...(v.note !== undefined ? { note: str(v.note, `${w}.note`) } : {}),
+  };
+}
+
+function traceRecord(v: unknown, i: number): TraceRecord {
+  const w = `trace[${i}]`;
+  if (!isObj(v)) return bad(`${w} is not an object`);
+  const values = (a: unknown, what: string) =>
+    (Array.isArray(a) ? a : bad(`${what} must be a list`)).map((x, j) => {
+      if (!isObj(x)) return bad(`${what}[${j}] is not an object`);
+      return {
+        name: str(x.name, `${what}[${j}].name`, 200),
+        hex: str(x.hex, `${what}[${j}].hex`, MAX_BYTES * 2),
+        ...(x.secret === true ? { secret: true } : {}),
+        ...(x.note !== undefined ? { note: str(x.note, `${what}[${j}].note`) } : {}),
+      };
+    });
+  return {
+    step: str(v.step, `${w}.step`, 40) as TraceRecord['step'],
+    title: str(v.title, `${w}.title`, 400),
+    inputs: values(v.inputs, `${w}.inputs`),
+    outputs: values(v.outputs, `${w}.outputs`),
+    ...(typeof v.ok === 'boolean' ? { ok: v.ok } : {}),
+    ...(v.spec !== undefined ? { spec: str(v.spec, `${w}.spec`, 400) } : {}),
+    ...(v.peer !== undefined ? { peer: str(v.peer, `${w}.peer`, 64) } : {}),
+    ...(v.packet !== undefined ? { packet: num(v.packet, `${w}.packet`) } : {}),
+  };
+}
+
+/** Reads a session file; any problem is one sentence naming the bad value. */
+export function importSession(text: string): ImportResult {
+  try {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      return { ok: false, reason: `not JSON: ${(e as Error).message}` };
+    }
+    if (!isObj(doc) || doc.format !== FORMAT) return { ok: false, reason: `not a Handshake Lab session (format "${FORMAT}" expected)` };
+    if (doc.version !== VERSION) return { ok: false, reason: `session format version ${String(doc.version)} is not supported (only ${VERSION})` };
+    const list = Array.isArray(doc.packets) ? doc.packets : bad('packets must be a list');
+    if (list.length > MAX_PACKETS) bad(`${list.length} packets: at most ${MAX_PACKETS}`);
+    const local = isObj(doc.local) ? doc.local : bad('local must be an object');
+    const names: Record<string, string> = {};
+    if (isObj(doc.names)) for (const [k, v] of Object.entries(doc.names)) if (/^[0-9a-f]{64}$/.test(k) && typeof v === 'string') names[k] = v.slice(0, 40);
+    const notes: SessionNote[] = (Array.isArray(doc.notes) ? doc.notes : []).slice(0, MAX_PACKETS).flatMap((n) =>
+      isObj(n) && typeof n.text === 'string' && typeof n.at === 'number' ? [{ at: n.at, level: n.level === 'error' || n.level === 'ok' ? n.level : 'info', text: n.text.slice(0, 400) } as SessionNote] : [],
+    );
+    return {
+      ok: true,
+      session: {
+        local: { nodeId: hexId(local.nodeId, 'local.nodeId'), ...(typeof local.enr === 'string' ? { enr: local.enr.slice(0, 1000) } : {}) },
+        names,
+        packets: list.map(packet),
+        trace: (Array.isArray(doc.trace) ? doc.trace : []).slice(0, MAX_PACKETS * 8).map(traceRecord),
+        notes,
+      },
+    };
+  } catch (e) {
+    if (e instanceof Bad) return { ok: false, reason: e.message };
+    throw e;
+  }
+}

@@ -1,0 +1,717 @@
+// The page's state: one class, fed by the node worker's messages, read by the components.
+// Components call its methods (callback props); nothing else talks to the worker.
+import { parseHex, toHex } from '../../shared/bytes.ts';
+import { parseTarget } from '../../shared/discv5/contact.ts';
+import type { NodeContact } from '../../shared/discv5/engine.ts';
+import { dissectDiscv5 } from '../../shared/discv5/dissect-packet.ts';
+import type { Dissection } from '../../shared/dissect.ts';
+import { dissectEnr, parseEnrText, type Enr } from '../../shared/enr/index.ts';
+import { secureRandom } from '../../shared/random.ts';
+import type { TraceRecord } from '../../shared/trace.ts';
+import { endpointKey, type Endpoint } from '../../shared/transport.ts';
+import { loadKey, newKey, nextSeq, noteSeq, parsePrivateKey, saveKey, type StorageLike } from '../lib/identity.ts';
+import { parseDistances, parseLookupTarget, parseTalk } from '../lib/inputs.ts';
+import { exportSession, importSession, type SessionData, type SessionNote } from '../lib/session-file.ts';
+import type { Action, CommandOutcome, FromWorker, HeldItem, PacketInfo, ReplayInfo, ReplayPacketInfo, StatusInfo, ToWorker } from '../lib/protocol.ts';
+import { shortId } from '../lib/names.ts';
+
+export interface LabPeer {
+  name: string;
+  enr: string;
+  nodeId: string;
+  ip: string;
+  udp: number;
+}
+
+export interface Lane {
+  key: string;
+  name: string;
+  sub: string;
+  local?: boolean;
+}
+
+export type TimelineItem =
+  | { type: 'packet'; packet: PacketInfo; lane: string }
+  | { type: 'note'; id: number; at: number; level: SessionNote['level']; text: string; lane?: string }
+  | { type: 'arrival'; id: number; size: number; lane: string };
+
+export type ViewId = 'live' | 'replay' | 'imported';
+
+export interface SessionView {
+  id: ViewId;
+  localName: string;
+  localId: string;
+  lanes: Lane[];
+  items: TimelineItem[];
+  packets: PacketInfo[];
+  traces: TraceRecord[];
+  vectors?: Map<number, NonNullable<ReplayPacketInfo['vector']>>;
+}
+
+export type ActionName = 'ping' | 'findnode' | 'talkreq' | 'drop' | 'lookup' | 'inbound';
+
+export interface ActionResult {
+  action: ActionName;
+  ok: boolean;
+  text: string;
+  detail?: Record<string, string>;
+  rttMs?: number;
+}
+
+export interface LookupProgress {
+  id: number;
+  target: string;
+  inFlight: string[];
+  queried: number;
+  answered: number;
+  failed: number;
+  found: number;
+  done: boolean;
+  closest: { nodeId: string; distance: number }[];
+}
+
+export interface TableBucket {
+  distance: number;
+  nodes: { nodeId: string; seq: bigint; endpoint: string; addedAt: number }[];
+}
+
+type RightTab = 'packet' | 'keys' | 'table';
+
+export class Playground {
+  // ---------------------------------------------------------------- connection & identity
+  status = $state<StatusInfo>({ state: 'connecting', detail: 'starting your node…' });
+  identity = $state.raw<{ enrText: string; nodeId: string; seq: bigint; local: Endpoint; enr?: Enr } | undefined>();
+  privateKeyHex = $state('');
+  keyError = $state<string | undefined>();
+
+  // ---------------------------------------------------------------- targets
+  lab = $state.raw<LabPeer[]>([]);
+  labError = $state<string | undefined>();
+  /** 'lab:<node id>' or 'custom'. */
+  targetChoice = $state('');
+  customText = $state('');
+
+  // ---------------------------------------------------------------- live session
+  packets = $state.raw<PacketInfo[]>([]);
+  notes = $state.raw<(SessionNote & { id: number; lane?: string })[]>([]);
+  traces = $state.raw<TraceRecord[]>([]);
+  held = $state.raw<HeldItem[]>([]);
+  clockPaused = $state(false);
+  stepMode = $state(false);
+  playing = $state(false);
+  playDelayMs = $state(1500);
+  /** The last packet released or read in step mode (its seq). */
+  lastStep = $state.raw<{ phase: 'sent' | 'received'; seq: number } | undefined>();
+
+  table = $state.raw<TableBucket[]>([]);
+  lookup = $state.raw<LookupProgress | undefined>();
+  busy = $state<Partial<Record<ActionName, boolean>>>({});
+  result = $state.raw<ActionResult | undefined>();
+  inputError = $state<Partial<Record<'target' | 'distances' | 'talk' | 'lookup', string>>>({});
+
+  // ---------------------------------------------------------------- views
+  view = $state<ViewId>('live');
+  selectedSeq = $state<number | undefined>();
+  rightTab = $state<RightTab>('packet');
+  replay = $state.raw<ReplayInfo | undefined>();
+  imported = $state.raw<SessionData | undefined>();
+  importError = $state<string | undefined>();
+  /** An ENR shown in the inspector instead of a packet. */
+  inspectEnr = $state.raw<{ title: string; dissection: Dissection } | undefined>();
+
+  private worker: Worker | undefined;
+  private token = '';
+  private storage: StorageLike | undefined;
+  private commandId = 0;
+  private readonly pending = new Map<number, ActionName>();
+  private readonly index = new Map<number, number>();
+  private readonly endpointIds = new Map<string, string>();
+  private noteId = 0;
+  private wasOpen = false;
+  private inbox: FromWorker[] = [];
+  private flushQueued = false;
+  private pendingHash: { view: ViewId; seq: number } | undefined;
+
+  // ---------------------------------------------------------------- derived
+  target = $derived.by(() => this.resolveTarget());
+  customParsed = $derived.by(() => (this.customText.trim() ? parseTarget(this.customText) : undefined));
+  current = $derived.by(() => this.buildView());
+  selectedPacket = $derived.by(() => (this.selectedSeq === undefined ? undefined : this.current.packets.find((p) => p.seq === this.selectedSeq)));
+  dissection = $derived.by(() => (this.selectedPacket ? dissectPacket(this.selectedPacket) : undefined));
+  connected = $derived(this.status.state === 'open');
+
+  // ---------------------------------------------------------------- start
+
+  start(options: { token: string; storage?: StorageLike }): void {
+    this.token = options.token;
+    this.storage = options.storage;
+    const { key } = loadKey(this.storage);
+    this.privateKeyHex = toHex(key);
+    this.worker = new Worker(new URL('../worker/node.worker.ts', import.meta.url), { type: 'module' });
+    this.worker.onmessage = (ev: MessageEvent<FromWorker>) => this.enqueue(ev.data);
+    this.worker.onerror = (ev) => this.note('error', `The node worker failed: ${ev.message}`);
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    const tunnelUrl = `${scheme}://${location.host}/tunnel?token=${encodeURIComponent(this.token)}`;
+    this.post({ type: 'init', privateKey: key, enrSeq: nextSeq(this.storage), tunnelUrl });
+    void this.loadLab();
+    this.readHash();
+  }
+
+  private post(m: ToWorker): void {
+    this.worker?.postMessage(m);
+  }
+
+  async loadLab(): Promise<void> {
+    try {
+      const r = await fetch(`/lab.json?token=${encodeURIComponent(this.token)}`, { cache: 'no-store' });
+      if (!r.ok) throw new Error(r.status === 403 ? 'the bridge refused the token: open the URL that npm start printed' : `${r.status} ${r.statusText}`);
+      const body = (await r.json()) as { peers?: LabPeer[] };
+      this.lab = (body.peers ?? []).filter((p) => typeof p.enr === 'string' && typeof p.nodeId === 'string');
+      this.labError = this.lab.length === 0 ? 'no lab is running (npm start -- --no-lab): paste an ENR below' : undefined;
+      if (!this.targetChoice || (this.targetChoice.startsWith('lab:') && !this.lab.some((p) => `lab:${p.nodeId}` === this.targetChoice)))
+        this.targetChoice = this.lab.length ? `lab:${this.lab[0].nodeId}` : 'custom';
+    } catch (e) {
+      this.labError = `could not load the lab list: ${(e as Error).message}`;
+      if (!this.targetChoice) this.targetChoice = 'custom';
+    }
+  }
+
+  // ---------------------------------------------------------------- worker messages
+
+  private enqueue(m: FromWorker): void {
+    this.inbox.push(m);
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    // One state update per frame however many packets a lookup produces.
+    const run = () => {
+      this.flushQueued = false;
+      const batch = this.inbox;
+      this.inbox = [];
+      this.apply(batch);
+    };
+    if (typeof requestAnimationFrame === 'function' && document.visibilityState === 'visible') requestAnimationFrame(run);
+    else setTimeout(run, 16);
+  }
+
+  private apply(batch: FromWorker[]): void {
+    let packets: PacketInfo[] | undefined;
+    let traces: TraceRecord[] | undefined;
+    const touch = () => (packets ??= [...this.packets]);
+    for (const m of batch) {
+      switch (m.type) {
+        case 'status':
+          if (m.status.state === 'open' && this.status.state !== 'open') {
+            void this.loadLab();
+            if (this.wasOpen) this.note('info', `reconnected to the bridge: ${m.status.detail.replace(/^connected: /, '')}`);
+            else mark('bridge-open');
+            this.wasOpen = true;
+          } else if (m.status.state === 'closed' && this.status.state === 'open') this.note('error', `lost the bridge (${m.status.detail}); your node keeps its keys and reconnects`);
+          this.status = m.status;
+          break;
+        case 'identity': {
+          const enr = parseEnrText(m.enrText);
+          this.identity = { enrText: m.enrText, nodeId: m.nodeId, seq: m.seq, local: m.local, ...(enr.ok ? { enr: enr.value } : {}) };
+          noteSeq(this.storage, m.seq);
+          break;
+        }
+        case 'packet': {
+          const list = touch();
+          const p = m.packet;
+          if (p.peerId) this.endpointIds.set(endpointKey(p.peer), p.peerId);
+          const at = this.index.get(p.seq);
+          if (at !== undefined) list[at] = p;
+          else {
+            this.index.set(p.seq, list.length);
+            list.push(p);
+          }
+          if (p.direction === 'in' && this.stepMode) {
+            this.lastStep = { phase: 'received', seq: p.seq };
+            if (this.view === 'live') this.selectedSeq = p.seq;
+          }
+          if (this.pendingHash?.view === 'live' && this.pendingHash.seq === p.seq) {
+            this.selectedSeq = p.seq;
+            this.pendingHash = undefined;
+          }
+          break;
+        }
+        case 'released': {
+          const list = touch();
+          const at = this.index.get(m.seq);
+          if (at !== undefined) list[at] = { ...list[at], held: false };
+          if (this.stepMode) {
+            this.lastStep = { phase: 'sent', seq: m.seq };
+            if (this.view === 'live') this.selectedSeq = m.seq;
+          }
+          break;
+        }
+        case 'held':
+          this.held = m.items;
+          this.clockPaused = m.clockPaused;
+          break;
+        case 'trace':
+          (traces ??= [...this.traces]).push(m.record);
+          break;
+        case 'event':
+          this.onEvent(m.event, m.at);
+          break;
+        case 'notice':
+          this.note(m.level, m.text, m.at);
+          break;
+        case 'result':
+          this.onResult(m.id, m.outcome);
+          break;
+        case 'replay':
+          this.replay = m.replay;
+          this.view = 'replay';
+          this.rightTab = 'packet';
+          this.inspectEnr = undefined;
+          this.selectedSeq = this.pendingHash?.view === 'replay' ? this.pendingHash.seq : 1;
+          this.pendingHash = undefined;
+          break;
+      }
+    }
+    if (packets) this.packets = packets;
+    if (traces) this.traces = traces;
+  }
+
+  private onEvent(e: Extract<FromWorker, { type: 'event' }>['event'], at: number): void {
+    switch (e.type) {
+      case 'session-established':
+        this.note('ok', `session with ${this.nameOf(toHex(e.nodeId))} established — you are the ${e.direction === 'outgoing' ? 'initiator' : 'recipient'}`, at, toHex(e.nodeId));
+        break;
+      case 'timeout':
+        this.note('error', `${e.request.type} to ${this.nameOf(toHex(e.to.nodeId))}: no answer after ${e.attempts} attempt${e.attempts === 1 ? '' : 's'} — timed out`, at, toHex(e.to.nodeId));
+        break;
+      case 'failure':
+        this.note('error', `${e.request.type} to ${this.nameOf(toHex(e.to.nodeId))} failed: ${e.reason}`, at, toHex(e.to.nodeId));
+        break;
+      case 'enr-updated':
+        this.note('info', `your ENR is now seq ${e.enr.seq}: ${e.reason}`, at);
+        break;
+      case 'table': {
+        const id = toHex(e.enr.nodeId);
+        const buckets = this.table.map((b) => ({ ...b, nodes: b.nodes.filter((n) => n.nodeId !== id) }));
+        if (e.change !== 'removed') {
+          let b = buckets.find((x) => x.distance === e.bucket);
+          if (!b) buckets.push((b = { distance: e.bucket, nodes: [] }));
+          const ep = e.enr.ip ? `${e.enr.ip}:${e.enr.udp}` : `[${e.enr.ip6}]:${e.enr.udp6 ?? e.enr.udp}`;
+          b.nodes.push({ nodeId: id, seq: e.enr.seq, endpoint: ep, addedAt: performance.now() });
+        }
+        this.table = buckets.filter((b) => b.nodes.length > 0).sort((a, b) => b.distance - a.distance);
+        break;
+      }
+      case 'lookup': {
+        const ev = e.event;
+        const prev = this.lookup?.id === e.lookupId ? this.lookup : undefined;
+        const l: LookupProgress = prev
+          ? { ...prev, inFlight: [...prev.inFlight], closest: prev.closest }
+          : { id: e.lookupId, target: toHex(e.target), inFlight: [], queried: 0, answered: 0, failed: 0, found: 0, done: false, closest: [] };
+        if (ev.type === 'queried') {
+          l.queried++;
+          l.inFlight.push(toHex(ev.node.nodeId));
+        } else if (ev.type === 'answered' || ev.type === 'failed') {
+          const id = toHex(ev.node.nodeId);
+          l.inFlight = l.inFlight.filter((x) => x !== id);
+          if (ev.type === 'answered') {
+            l.answered++;
+            l.found += ev.newNodes.length;
+          } else l.failed++;
+        } else if (ev.type === 'done') {
+          l.done = true;
+          l.inFlight = [];
+          l.closest = ev.closest.map((n) => ({ nodeId: toHex(n.nodeId), distance: logDistanceHex(l.target, toHex(n.nodeId)) }));
+          this.note('ok', `lookup done: asked ${ev.queried} nodes, the ${ev.closest.length} closest to ${shortId(l.target)} are in the Routing table tab`, at);
+        }
+        this.lookup = l;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  private note(level: SessionNote['level'], text: string, at = this.lastAt(), lane?: string): void {
+    this.notes = [...this.notes, { id: ++this.noteId, at, level, text, ...(lane ? { lane } : {}) }];
+  }
+
+  private lastAt(): number {
+    return this.packets.length ? this.packets[this.packets.length - 1].at : 0;
+  }
+
+  private onResult(id: number, outcome: CommandOutcome): void {
+    const action = this.pending.get(id);
+    this.pending.delete(id);
+    if (!action) return;
+    this.busy = { ...this.busy, [action]: false };
+    if (outcome.ok && action === 'ping') mark('first-pong');
+    this.result = outcome.ok
+      ? { action, ok: true, text: outcome.summary, ...(outcome.detail ? { detail: outcome.detail } : {}), ...(outcome.rttMs !== undefined ? { rttMs: outcome.rttMs } : {}) }
+      : { action, ok: false, text: outcome.reason };
+  }
+
+  // ---------------------------------------------------------------- targets & names
+
+  private resolveTarget(): { ok: true; text: string; contact: NodeContact; name: string } | { ok: false; reason: string } {
+    if (this.targetChoice.startsWith('lab:')) {
+      const peer = this.lab.find((p) => `lab:${p.nodeId}` === this.targetChoice);
+      if (!peer) return { ok: false, reason: 'choose a lab node or paste an ENR' };
+      const r = parseTarget(peer.enr);
+      return r.ok ? { ok: true, text: peer.enr, contact: r.value, name: peer.name } : { ok: false, reason: r.error.reason };
+    }
+    const text = this.customText.trim();
+    if (!text) return { ok: false, reason: 'paste an ENR (enr:…) or an enode URL (enode://…) first' };
+    const r = parseTarget(text);
+    return r.ok ? { ok: true, text, contact: r.value, name: this.nameOf(toHex(r.value.nodeId)) } : { ok: false, reason: r.error.reason };
+  }
+
+  nameOf(nodeId: string | undefined, endpoint?: Endpoint): string {
+    const id = nodeId ?? (endpoint ? this.endpointIds.get(endpointKey(endpoint)) : undefined);
+    if (id && this.identity && id === this.identity.nodeId) return 'you';
+    const lab = id ? this.lab.find((p) => p.nodeId === id) : endpoint ? this.lab.find((p) => p.ip === endpoint.ip && p.udp === endpoint.port) : undefined;
+    if (lab) return lab.name;
+    if (id) return `node ${id.slice(0, 6)}`;
+    return endpoint ? endpointKey(endpoint) : '?';
+  }
+
+  laneOf(p: PacketInfo): string {
+    if (p.direction === 'out') return p.destId;
+    return p.peerId ?? this.endpointIds.get(endpointKey(p.peer)) ?? this.lab.find((l) => l.ip === p.peer.ip && l.udp === p.peer.port)?.nodeId ?? endpointKey(p.peer);
+  }
+
+  // ---------------------------------------------------------------- views
+
+  private buildView(): SessionView {
+    if (this.view === 'replay' && this.replay) return replayView(this.replay);
+    if (this.view === 'imported' && this.imported) return importedView(this.imported);
+    const lanes: Lane[] = [{ key: this.identity?.nodeId ?? 'local', name: 'you (browser)', sub: this.identity ? endpointKey(this.identity.local) : 'not connected', local: true }];
+    const seen = new Set<string>([lanes[0].key]);
+    const items: TimelineItem[] = [];
+    const addLane = (key: string, endpoint?: Endpoint) => {
+      if (seen.has(key)) return;
+      seen.add(key);
+      const lab = this.lab.find((l) => l.nodeId === key);
+      lanes.push({ key, name: this.nameOf(/^[0-9a-f]{64}$/.test(key) ? key : undefined, endpoint), sub: lab ? `${lab.ip}:${lab.udp}` : endpoint ? endpointKey(endpoint) : '' });
+    };
+    // Packets and notes interleave by time; both lists are already in order.
+    let n = 0;
+    for (const p of this.packets) {
+      while (n < this.notes.length && this.notes[n].at < p.at) items.push({ type: 'note', ...this.notes[n++] });
+      const lane = this.laneOf(p);
+      addLane(lane, p.peer);
+      items.push({ type: 'packet', packet: p, lane });
+    }
+    while (n < this.notes.length) items.push({ type: 'note', ...this.notes[n++] });
+    this.held.forEach((h, i) => {
+      if (h.direction !== 'in') return;
+      const lane = this.endpointIds.get(endpointKey(h.peer)) ?? this.lab.find((l) => l.ip === h.peer.ip && l.udp === h.peer.port)?.nodeId ?? endpointKey(h.peer);
+      addLane(lane, h.peer);
+      items.push({ type: 'arrival', id: i, size: h.size, lane });
+    });
+    return { id: 'live', localName: 'you', localId: this.identity?.nodeId ?? '', lanes, items, packets: this.packets, traces: this.traces };
+  }
+
+  // ---------------------------------------------------------------- actions
+
+  selectTarget(choice: string): void {
+    this.targetChoice = choice;
+    this.inputError = { ...this.inputError, target: undefined };
+  }
+
+  private send(action: ActionName, a: Action): boolean {
+    const t = this.target;
+    if (!t.ok) {
+      this.inputError = { ...this.inputError, target: t.reason };
+      return false;
+    }
+    if (!this.connected) {
+      this.result = { action, ok: false, text: 'not connected to the bridge: nothing was sent (it reconnects by itself)' };
+      return false;
+    }
+    const id = ++this.commandId;
+    this.pending.set(id, action);
+    this.busy = { ...this.busy, [action]: true };
+    this.result = undefined;
+    this.inputError = { ...this.inputError, target: undefined };
+    if (this.view !== 'live') this.view = 'live';
+    this.post({ type: 'command', id, target: t.text, ...a });
+    return true;
+  }
+
+  ping(): void {
+    this.send('ping', { action: 'ping' });
+  }
+
+  findNodes(distancesText: string): void {
+    const d = parseDistances(distancesText);
+    this.inputError = { ...this.inputError, distances: d.ok ? undefined : d.reason };
+    if (d.ok) this.send('findnode', { action: 'findnode', distances: d.value });
+  }
+
+  talk(protocol: string, requestHex: string): void {
+    const t = parseTalk(protocol, requestHex);
+    this.inputError = { ...this.inputError, talk: t.ok ? undefined : t.reason };
+    if (t.ok) this.send('talkreq', { action: 'talkreq', protocol: t.value.protocol, request: t.value.request });
+  }
+
+  dropSession(): void {
+    this.send('drop', { action: 'drop' });
+  }
+
+  startLookup(targetText: string): void {
+    const t = parseLookupTarget(targetText, () => secureRandom(32));
+    this.inputError = { ...this.inputError, lookup: t.ok ? undefined : t.reason };
+    if (!t.ok) return;
+    if (this.target.ok && !this.target.contact.enr) {
+      this.inputError = { ...this.inputError, target: 'a lookup starts from a node record: paste an ENR, an enode URL has none' };
+      return;
+    }
+    if (this.send('lookup', { action: 'lookup', targetId: t.value })) {
+      this.lookup = undefined;
+      this.rightTab = 'table';
+    }
+  }
+
+  /** Asks the selected lab node to ping the browser node (it starts the handshake: you are the recipient). */
+  async askPeerToPing(): Promise<void> {
+    const t = this.target;
+    const peer = this.targetChoice.startsWith('lab:') ? this.lab.find((p) => `lab:${p.nodeId}` === this.targetChoice) : undefined;
+    if (!peer || !t.ok) {
+      this.result = { action: 'inbound', ok: false, text: 'choose a lab node: only lab nodes can be asked to ping you' };
+      return;
+    }
+    if (!this.identity || !this.connected) {
+      this.result = { action: 'inbound', ok: false, text: 'not connected to the bridge: nothing was sent' };
+      return;
+    }
+    if (this.view !== 'live') this.view = 'live';
+    this.busy = { ...this.busy, inbound: true };
+    this.result = undefined;
+    try {
+      const r = await fetch(`/lab/ping?token=${encodeURIComponent(this.token)}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ peer: peer.name, enr: this.identity.enrText }),
+      });
+      const body = (await r.json().catch(() => ({}))) as { ok?: boolean; rttMs?: number; error?: string; enrSeq?: string; ip?: string; port?: number };
+      this.result = r.ok && body.ok
+        ? { action: 'inbound', ok: true, text: `${peer.name} pinged you cold and got your PONG (which told it: you are ${body.ip}:${body.port})`, ...(body.rttMs !== undefined ? { rttMs: body.rttMs } : {}) }
+        : { action: 'inbound', ok: false, text: body.error ?? `the bridge answered ${r.status}` };
+    } catch (e) {
+      this.result = { action: 'inbound', ok: false, text: `could not reach the bridge: ${(e as Error).message}` };
+    } finally {
+      this.busy = { ...this.busy, inbound: false };
+    }
+  }
+
+  reconnect(): void {
+    this.post({ type: 'reconnect' });
+  }
+
+  // ---------------------------------------------------------------- identity
+
+  setKey(text: string): boolean {
+    const r = parsePrivateKey(text);
+    if (!r.ok) {
+      this.keyError = r.reason;
+      return false;
+    }
+    this.keyError = undefined;
+    this.useKey(r.key);
+    return true;
+  }
+
+  resetKey(): void {
+    this.keyError = undefined;
+    this.useKey(newKey());
+  }
+
+  private useKey(key: Uint8Array): void {
+    saveKey(this.storage, key);
+    this.privateKeyHex = toHex(key);
+    this.identity = undefined;
+    this.clearSession();
+    this.post({ type: 'set-key', privateKey: key, enrSeq: nextSeq(this.storage) });
+  }
+
+  clearSession(): void {
+    this.packets = [];
+    this.notes = [];
+    this.traces = [];
+    this.table = [];
+    this.lookup = undefined;
+    this.index.clear();
+    this.selectedSeq = undefined;
+    this.lastStep = undefined;
+  }
+
+  showEnr(title: string, text: string): void {
+    const r = parseEnrText(text);
+    if (!r.ok) return;
+    this.inspectEnr = { title, dissection: dissectEnr(r.value.raw) };
+    this.rightTab = 'packet';
+  }
+
+  // ---------------------------------------------------------------- step mode
+
+  setStepMode(on: boolean): void {
+    this.stepMode = on;
+    this.playing = false;
+    this.lastStep = undefined;
+    this.post({ type: 'step-mode', on });
+  }
+
+  step(): void {
+    if (!this.stepMode) this.setStepMode(true);
+    else this.post({ type: 'step' });
+  }
+
+  togglePlay(): void {
+    if (!this.stepMode) return this.setStepMode(true);
+    this.playing = !this.playing;
+    this.post({ type: 'play', playing: this.playing, delayMs: this.playDelayMs });
+  }
+
+  setPlayDelay(ms: number): void {
+    this.playDelayMs = ms;
+    if (this.playing) this.post({ type: 'play', playing: true, delayMs: ms });
+  }
+
+  // ---------------------------------------------------------------- selection, replay, files
+
+  select(seq: number | undefined): void {
+    this.selectedSeq = seq;
+    this.inspectEnr = undefined;
+    if (typeof history !== 'undefined') {
+      const hash = seq === undefined ? '' : `#${this.view === 'live' ? 'packet' : this.view}=${seq}`;
+      history.replaceState(null, '', `${location.pathname}${location.search}${hash}`);
+    }
+  }
+
+  /** Moves the selection by `delta` packets in the current view. */
+  move(delta: number): void {
+    const list = this.current.packets;
+    if (list.length === 0) return;
+    const at = list.findIndex((p) => p.seq === this.selectedSeq);
+    const next = at < 0 ? (delta > 0 ? 0 : list.length - 1) : Math.max(0, Math.min(list.length - 1, at + delta));
+    this.select(list[next].seq);
+  }
+
+  readHash(): void {
+    const m = /^#(packet|replay|imported)=(\d+)$/.exec(location.hash);
+    if (!m) return;
+    const view: ViewId = m[1] === 'packet' ? 'live' : (m[1] as ViewId);
+    const seq = Number(m[2]);
+    if (view === 'replay') {
+      this.pendingHash = { view, seq };
+      this.runReplay();
+      return;
+    }
+    if (view === 'live' && this.packets.some((p) => p.seq === seq)) {
+      this.view = 'live';
+      this.selectedSeq = seq;
+    } else if (view === 'imported' && this.imported) {
+      this.view = 'imported';
+      this.selectedSeq = seq;
+    } else this.pendingHash = { view, seq };
+  }
+
+  runReplay(): void {
+    if (this.replay) {
+      this.view = 'replay';
+      this.rightTab = 'packet';
+      this.inspectEnr = undefined;
+      this.selectedSeq = this.pendingHash?.view === 'replay' ? this.pendingHash.seq : (this.selectedSeq ?? 1);
+      this.pendingHash = undefined;
+      return;
+    }
+    this.post({ type: 'replay' });
+  }
+
+  setView(v: ViewId): void {
+    if (v === 'replay') return this.runReplay();
+    this.view = v;
+    this.selectedSeq = undefined;
+    this.inspectEnr = undefined;
+  }
+
+  exportJson(): string {
+    const names: Record<string, string> = {};
+    for (const p of this.lab) names[p.nodeId] = p.name;
+    return exportSession(
+      { local: { nodeId: this.identity?.nodeId ?? '0'.repeat(64), ...(this.identity ? { enr: this.identity.enrText } : {}) }, names, packets: this.packets, trace: this.traces, notes: this.notes.map(({ at, level, text }) => ({ at, level, text })) },
+      dissectPacket,
+    );
+  }
+
+  importJson(text: string): void {
+    const r = importSession(text);
+    if (!r.ok) {
+      this.importError = r.reason;
+      return;
+    }
+    this.importError = undefined;
+    this.imported = r.session;
+    this.view = 'imported';
+    this.selectedSeq = r.session.packets[0]?.seq;
+    if (this.pendingHash?.view === 'imported') {
+      this.selectedSeq = this.pendingHash.seq;
+      this.pendingHash = undefined;
+    }
+  }
+}
+
+/** User-timing marks (devtools, bench/web.ts): the first of each name only. */
+function mark(name: string): void {
+  if (typeof performance !== 'undefined' && performance.getEntriesByName(name).length === 0) performance.mark(name);
+}
+
+/** The dissection of one packet as the inspector shows it. */
+export function dissectPacket(p: PacketInfo): Dissection {
+  const destId = parseHex(p.destId) ?? new Uint8Array(32);
+  return dissectDiscv5(p.raw, destId, { ...(p.plaintext ? { plaintext: p.plaintext } : {}), random: p.kind === 'random' });
+}
+
+function logDistanceHex(a: string, b: string): number {
+  for (let i = 0; i < 64; i++) {
+    const x = parseInt(a[i], 16) ^ parseInt(b[i], 16);
+    if (x) return (63 - i) * 4 + (32 - Math.clz32(x));
+  }
+  return 0;
+}
+
+function replayView(r: ReplayInfo): SessionView {
+  const lanes: Lane[] = [
+    { key: r.nodeA.nodeId, name: 'node A', sub: 'initiator (spec key)', local: true },
+    { key: r.nodeB.nodeId, name: 'node B', sub: 'recipient (spec key)' },
+  ];
+  const seen = new Set<TraceRecord>();
+  const traces: TraceRecord[] = [];
+  const packets: PacketInfo[] = [];
+  const vectors = new Map<number, NonNullable<ReplayPacketInfo['vector']>>();
+  r.packets.forEach((p, i) => {
+    const seq = i + 1;
+    packets.push({ ...p.record, seq, direction: p.sender === 'A' ? 'out' : 'in', peerId: p.sender === 'A' ? r.nodeB.nodeId : r.nodeA.nodeId });
+    if (p.vector) vectors.set(seq, p.vector);
+    for (const t of p.trace) if (!seen.has(t)) (seen.add(t), traces.push(t));
+  });
+  const items: TimelineItem[] = packets.map((p) => ({ type: 'packet', packet: p, lane: r.nodeB.nodeId }));
+  return { id: 'replay', localName: 'node A', localId: r.nodeA.nodeId, lanes, items, packets, traces, vectors };
+}
+
+function importedView(s: SessionData): SessionView {
+  const lanes: Lane[] = [{ key: s.local.nodeId, name: 'you (imported)', sub: shortId(s.local.nodeId), local: true }];
+  const seen = new Set([s.local.nodeId]);
+  const items: TimelineItem[] = [];
+  let n = 0;
+  for (const p of s.packets) {
+    while (n < s.notes.length && s.notes[n].at < p.at) items.push({ type: 'note', id: n, ...s.notes[n++] });
+    const lane = (p.direction === 'out' ? p.destId : p.peerId) ?? endpointKey(p.peer);
+    if (!seen.has(lane)) {
+      seen.add(lane);
+      lanes.push({ key: lane, name: s.names[lane] ?? (/^[0-9a-f]{64}$/.test(lane) ? `node ${lane.slice(0, 6)}` : lane), sub: endpointKey(p.peer) });
+    }
+    items.push({ type: 'packet', packet: p, lane });
+  }
+  while (n < s.notes.length) items.push({ type: 'note', id: n, ...s.notes[n++] });
+  return { id: 'imported', localName: 'you', localId: s.local.nodeId, lanes, items, packets: s.packets, traces: s.trace };
+}

@@ -1,0 +1,311 @@
+// The browser's discv5 node, off the main thread: tunnel client → gated socket → driver →
+// Discv5Node. The page sends commands and step/play controls; it gets packets, trace records
+// and events (structured clones) and renders them. Handshakes and lookups never block the UI.
+import { toHex, utf8 } from '../../shared/bytes.ts';
+import { parseTarget } from '../../shared/discv5/contact.ts';
+import { Discv5Driver, type RequestOutcome } from '../../shared/discv5/driver.ts';
+import type { PacketRecord } from '../../shared/discv5/engine.ts';
+import { summarizeMessage } from '../../shared/discv5/messages.ts';
+import { Discv5Node, type NodeEvent } from '../../shared/discv5/node.ts';
+import { replaySpecHandshake, replaySpecPingMessage, replaySpecWhoareyou } from '../../shared/discv5/replay.ts';
+import { SPEC_VECTORS } from '../../shared/discv5/spec-vectors.ts';
+import { createEnr, encodeEnrText, type Enr } from '../../shared/enr/index.ts';
+import { openTunnel, type TunnelClient } from '../../shared/tunnel/client.ts';
+import { endpointKey, type DatagramSocket, type Endpoint } from '../../shared/transport.ts';
+import type { CommandOutcome, FromWorker, HeldItem, PacketInfo, ReplayInfo, ToWorker } from '../lib/protocol.ts';
+import { GatedSocket, VirtualClock, type HeldDatagram } from './gate.ts';
+
+interface WorkerScope {
+  postMessage(m: FromWorker): void;
+  onmessage: ((ev: MessageEvent<ToWorker>) => void) | null;
+}
+const scope = self as unknown as WorkerScope;
+const post = (m: FromWorker) => scope.postMessage(m);
+
+/** Wait for each answer before a retransmit; a cold handshake over the bridge is two round trips. */
+const REQUEST_TIMEOUT_MS = 2000;
+const HELLO_TIMEOUT_MS = 8000;
+const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
+
+let privateKey: Uint8Array | undefined;
+let enrSeq = 1n;
+let tunnelUrl = '';
+let node: Discv5Node | undefined;
+let driver: Discv5Driver | undefined;
+let gate: GatedSocket | undefined;
+let tunnel: TunnelClient | undefined;
+const clock = new VirtualClock();
+
+let stepMode = false;
+let playing = false;
+let playDelayMs = 1500;
+let playTimer: ReturnType<typeof setTimeout> | undefined;
+
+let generation = 0;
+let attempt = 0;
+let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+let heldPostQueued = false;
+
+// ---------------------------------------------------------------- step mode
+
+function heldItems(): HeldItem[] {
+  return (gate?.queue ?? []).map((q) =>
+    q.direction === 'out' ? { direction: 'out', size: q.bytes.length, peer: q.to, ...(q.seq !== undefined ? { seq: q.seq } : {}) } : { direction: 'in', size: q.bytes.length, peer: q.from },
+  );
+}
+
+/** The clock stands still while anything waits for the user; the page hears about it once per turn. */
+function onGateChanged(): void {
+  const paused = !!gate && gate.isHolding && gate.queue.length > 0;
+  if (paused) clock.pause();
+  else clock.resume();
+  if (!heldPostQueued) {
+    heldPostQueued = true;
+    queueMicrotask(() => {
+      heldPostQueued = false;
+      post({ type: 'held', items: heldItems(), clockPaused: !clock.running });
+      schedulePlay();
+    });
+  }
+}
+
+function released(items: (HeldDatagram | undefined)[]): void {
+  for (const item of items) if (item?.direction === 'out' && item.seq !== undefined) post({ type: 'released', seq: item.seq });
+}
+
+function step(): void {
+  if (!gate) return;
+  released([gate.release()]);
+}
+
+function schedulePlay(): void {
+  if (!playing || !stepMode || playTimer !== undefined || !gate || gate.queue.length === 0) return;
+  playTimer = setTimeout(() => {
+    playTimer = undefined;
+    if (playing && stepMode) step();
+  }, playDelayMs);
+}
+
+function setStepMode(on: boolean): void {
+  stepMode = on;
+  playing = false;
+  clearTimeout(playTimer);
+  playTimer = undefined;
+  if (gate) released(gate.setHolding(on));
+  onGateChanged();
+}
+
+// ---------------------------------------------------------------- the node
+
+function endpointChanges(local: Endpoint) {
+  return local.ip.includes(':') ? { ip6: local.ip, udp6: local.port, ip: undefined, udp: undefined } : { ip: local.ip, udp: local.port, ip6: undefined, udp6: undefined };
+}
+
+function info(p: PacketRecord, destId: string, held = false): PacketInfo {
+  const { packet: _decoded, ...rest } = p;
+  return { ...rest, destId, ...(held ? { held } : {}) };
+}
+
+function onEvent(e: NodeEvent): void {
+  if (e.type === 'packet') {
+    const p = e.packet;
+    const destId = p.direction === 'out' ? (p.peerId ?? '') : toHex(node!.localId);
+    const held = p.direction === 'out' && !!gate?.isHolding && gate.tag(p.raw, p.seq);
+    post({ type: 'packet', packet: info(p, destId, held) });
+    if (held) onGateChanged();
+    return;
+  }
+  post({ type: 'event', event: e, at: clock.now() });
+  if (e.type === 'enr-updated') announce(e.enr);
+}
+
+function announce(enr: Enr): void {
+  if (!gate) return;
+  post({ type: 'identity', enrText: encodeEnrText(enr), nodeId: toHex(enr.nodeId), seq: enr.seq, local: gate.local });
+}
+
+function attach(sock: DatagramSocket): void {
+  gate = new GatedSocket(sock, onGateChanged);
+  if (stepMode) gate.setHolding(true);
+  const local = sock.local;
+  if (!node) {
+    const enr = createEnr({ privateKey: privateKey!, seq: enrSeq, ...(local.ip.includes(':') ? { ip6: local.ip, udp6: local.port } : { ip: local.ip, udp: local.port }) });
+    node = new Discv5Node({ privateKey: privateKey!, enr, requestTimeoutMs: REQUEST_TIMEOUT_MS });
+  } else {
+    const current = node.enr;
+    const same = local.ip.includes(':') ? current.ip6 === local.ip && current.udp6 === local.port : current.ip === local.ip && current.udp === local.port;
+    if (!same) onEvent(node.updateLocalEnr(endpointChanges(local), `the bridge gave us a new UDP socket at ${endpointKey(local)}`));
+  }
+  driver = new Discv5Driver(node, gate, clock.now);
+  driver.listen({
+    event: onEvent,
+    trace: (record) => post({ type: 'trace', record }),
+    // A closed tunnel shows in the status bar; anything else (a refused target…) goes on the timeline.
+    error: (e) => (e as { code?: string }).code !== 'closed' && post({ type: 'notice', level: 'error', text: `The bridge did not send a datagram: ${e.message}`, at: clock.now() }),
+  });
+  announce(node.enr);
+  onGateChanged();
+}
+
+function detach(): void {
+  driver?.close();
+  driver = undefined;
+  gate = undefined;
+  onGateChanged();
+}
+
+async function connect(): Promise<void> {
+  if (!privateKey || !tunnelUrl) return;
+  clearTimeout(reconnectTimer);
+  reconnectTimer = undefined;
+  const gen = ++generation;
+  attempt++;
+  post({ type: 'status', status: { state: 'connecting', detail: attempt > 1 ? `reconnecting to the bridge (attempt ${attempt})…` : 'connecting to the bridge…', attempt } });
+  let ws: WebSocket | undefined;
+  try {
+    ws = new WebSocket(tunnelUrl);
+    const socketRef = ws;
+    const hello = openTunnel(ws);
+    const timer = setTimeout(() => socketRef.close(), HELLO_TIMEOUT_MS);
+    const t = await hello.finally(() => clearTimeout(timer));
+    if (gen !== generation) return t.close();
+    const sock = await t.openDatagram();
+    if (gen !== generation) return t.close();
+    tunnel = t;
+    attempt = 0;
+    attach(sock);
+    post({ type: 'status', status: { state: 'open', detail: `connected: your node's UDP socket is ${endpointKey(sock.local)} on the bridge` } });
+    t.onClose((code, reason) => {
+      if (tunnel !== t) return;
+      tunnel = undefined;
+      detach();
+      scheduleReconnect(code === 1001 ? 'the bridge shut down' : `the tunnel closed (${code}${reason ? ` ${reason}` : ''})`);
+    });
+  } catch (e) {
+    if (gen !== generation) return;
+    ws?.close();
+    scheduleReconnect(e instanceof Error ? e.message : String(e));
+  }
+}
+
+function scheduleReconnect(why: string): void {
+  const delay = BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)];
+  post({ type: 'status', status: { state: 'closed', detail: `${why}; retrying`, retryInMs: delay, attempt } });
+  clearTimeout(reconnectTimer);
+  reconnectTimer = setTimeout(() => void connect(), delay);
+}
+
+/** A new key: a new node on a new socket (the old sessions belong to the old identity). */
+function restart(): void {
+  const t = tunnel;
+  tunnel = undefined;
+  detach();
+  node = undefined;
+  t?.close();
+  attempt = 0;
+  void connect();
+}
+
+// ---------------------------------------------------------------- commands
+
+function describe(outcome: RequestOutcome): CommandOutcome {
+  if (!outcome.ok) return { ok: false, reason: outcome.reason };
+  const m = outcome.response;
+  const detail: Record<string, string> = {};
+  if (m.type === 'PONG') Object.assign(detail, { 'enr-seq': String(m.enrSeq), 'recipient-ip': m.recipientIp, 'recipient-port': String(m.recipientPort) });
+  if (m.type === 'NODES') detail.records = String(outcome.records?.length ?? m.records.length);
+  if (outcome.rejectedRecords?.length) detail.rejected = outcome.rejectedRecords.join('; ');
+  return { ok: true, summary: summarizeMessage(m), rttMs: outcome.rttMs, detail };
+}
+
+function command(msg: Extract<ToWorker, { type: 'command' }>): void {
+  const reply = (outcome: CommandOutcome) => post({ type: 'result', id: msg.id, outcome });
+  if (!driver || !node) return reply({ ok: false, reason: 'not connected to the bridge: nothing was sent' });
+  const target = parseTarget(msg.target);
+  if (!target.ok) return reply({ ok: false, reason: `invalid target: ${target.error.reason}` });
+  const to = target.value;
+  const d = driver;
+  switch (msg.action) {
+    case 'ping':
+      d.ping(to).then((o) => reply(describe(o)));
+      return;
+    case 'findnode':
+      d.findnode(to, msg.distances).then((o) => reply(describe(o)));
+      return;
+    case 'talkreq':
+      d.talkreq(to, utf8(msg.protocol), msg.request).then((o) => reply(describe(o)));
+      return;
+    case 'drop':
+      d.command({ type: 'drop-session', nodeId: to.nodeId, endpoint: to.endpoint });
+      return reply({ ok: true, summary: 'session keys forgotten: the next request starts a new handshake' });
+    case 'lookup':
+      if (!to.enr) return reply({ ok: false, reason: 'a lookup starts from a node record: paste an ENR, an enode URL has none' });
+      d.lookup(msg.targetId, [to.enr]).then((closest) => reply({ ok: true, summary: `lookup done: ${closest.length} closest nodes found`, detail: { found: String(closest.length) } }));
+      return;
+  }
+}
+
+function replay(): void {
+  const run = replaySpecHandshake();
+  const idA = toHex(run.nodeA.enr.nodeId);
+  const idB = toHex(run.nodeB.enr.nodeId);
+  const known = replaySpecHandshake({ bKnowsA: true });
+  const ping = replaySpecPingMessage();
+  const whoareyou = replaySpecWhoareyou();
+  const knownHandshake = known.packets.find((p) => p.vector?.part === 'packet');
+  const result: ReplayInfo = {
+    packets: run.packets.map((p) => ({
+      sender: p.sender,
+      record: info(p.record, p.sender === 'A' ? idB : idA),
+      ...(p.vector ? { vector: { name: p.vector.name, part: p.vector.part, hex: toHex(p.vector.bytes), matches: p.vector.matches } } : {}),
+      trace: p.trace,
+    })),
+    nodeA: { enrText: encodeEnrText(run.nodeA.enr), nodeId: idA, privateKey: toHex(run.nodeA.privateKey) },
+    nodeB: { enrText: encodeEnrText(run.nodeB.enr), nodeId: idB, privateKey: toHex(run.nodeB.privateKey) },
+    checks: [
+      { name: 'ping-message (random packet, zero key)', matches: ping.matches, size: ping.vector.length },
+      { name: 'whoareyou (A challenges B)', matches: whoareyou.matches, size: whoareyou.vector.length },
+      { name: 'ping-handshake (B already knows A)', matches: !!knownHandshake?.vector?.matches, size: knownHandshake?.record.raw.length ?? 0 },
+    ],
+    allMatch: run.allMatch && ping.matches && whoareyou.matches && !!knownHandshake?.vector?.matches,
+    source: SPEC_VECTORS.source,
+  };
+  post({ type: 'replay', replay: result });
+}
+
+scope.onmessage = (ev) => {
+  const msg = ev.data;
+  switch (msg.type) {
+    case 'init':
+      privateKey = msg.privateKey;
+      enrSeq = msg.enrSeq;
+      tunnelUrl = msg.tunnelUrl;
+      void connect();
+      return;
+    case 'set-key':
+      privateKey = msg.privateKey;
+      enrSeq = msg.enrSeq;
+      restart();
+      return;
+    case 'reconnect':
+      if (!tunnel) void connect();
+      return;
+    case 'command':
+      return command(msg);
+    case 'step-mode':
+      return setStepMode(msg.on);
+    case 'step':
+      return step();
+    case 'play':
+      playing = msg.playing && stepMode;
+      playDelayMs = Math.max(100, Math.min(10_000, msg.delayMs));
+      if (!playing) {
+        clearTimeout(playTimer);
+        playTimer = undefined;
+      }
+      schedulePlay();
+      return;
+    case 'replay':
+      return replay();
+  }
+};
