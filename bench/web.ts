@@ -10,8 +10,18 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { ENR } from '@chainsafe/enr';
+import { WebSocket } from 'ws';
 import { ROOT, launchChromium, startApp, type LabPeer } from '../test/e2e/harness.ts';
 import { startChainsafeNode } from '../test/helpers/chainsafe.ts';
+import { nodeDatagramTransport } from '../bridge/node-transport.ts';
+import { randomPrivateKey } from '../shared/crypto.ts';
+import { Discv5Driver } from '../shared/discv5/driver.ts';
+import { contactFromEnr } from '../shared/discv5/engine.ts';
+import { Discv5Node } from '../shared/discv5/node.ts';
+import { createEnr, parseEnrText } from '../shared/enr/index.ts';
+import { secureRandom } from '../shared/random.ts';
+import type { DatagramSocket } from '../shared/transport.ts';
+import { openTunnel } from '../shared/tunnel/client.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BUDGET_KB = 150;
@@ -49,12 +59,31 @@ async function browserPing(page: Page, peer: LabPeer): Promise<number> {
   return Number(await el.getAttribute('data-ms'));
 }
 
+/** Our engine in Node on `socket`: the same code the page's worker runs. */
+function ourNode(socket: DatagramSocket) {
+  const privateKey = randomPrivateKey(secureRandom);
+  const enr = createEnr({ privateKey, ip: socket.local.ip, udp: socket.local.port });
+  const driver = new Discv5Driver(new Discv5Node({ privateKey, enr }), socket);
+  return {
+    async ping(peer: LabPeer): Promise<number> {
+      const r = parseEnrText(peer.enr);
+      if (!r.ok) throw new Error(r.error.reason);
+      const o = await driver.ping(contactFromEnr(r.value)!);
+      if (!o.ok) throw new Error(`ping ${peer.name}: ${o.reason}`);
+      return o.rttMs;
+    },
+    close: () => driver.close(),
+  };
+}
+
 async function main(): Promise<void> {
   const size = await buildSize();
   const app = await startApp(['--build', 'never']);
   const browser = await launchChromium();
   const browserSamples: number[] = [];
   const chainsafeSamples: number[] = [];
+  const directSamples: number[] = [];
+  const tunnelSamples: number[] = [];
   let firstPong: { open: number; pong: number } | undefined;
   try {
     const peers = app.lab;
@@ -71,18 +100,28 @@ async function main(): Promise<void> {
           pong: performance.getEntriesByName('first-pong')[0]?.startTime ?? NaN,
         }));
       }
-      // A fresh chainsafe node, warmed up the same way.
+      // A fresh chainsafe node, and our engine in Node on plain UDP and over the tunnel, warmed up the same way.
       const cs = await startChainsafeNode();
+      const direct = ourNode(await nodeDatagramTransport.openDatagram({ ip: '127.0.0.1' }));
+      const tunnel = await openTunnel(new WebSocket(app.url.replace(/^http/, 'ws').replace('/?', '/tunnel?'), { origin: app.origin }));
+      const viaTunnel = ourNode(await tunnel.openDatagram());
       try {
         await cs.discv5.sendPing(ENR.decodeTxt(peers[0].enr));
-        // Interleaved, each to a lab node neither has talked to: a cold handshake every time.
+        await direct.ping(peers[0]);
+        await viaTunnel.ping(peers[0]);
+        // Interleaved, each to a lab node none of them has talked to: a cold handshake every time.
         for (const peer of peers.slice(1)) {
           browserSamples.push(await browserPing(page, peer));
           const t0 = performance.now();
           await cs.discv5.sendPing(ENR.decodeTxt(peer.enr));
           chainsafeSamples.push(performance.now() - t0);
+          directSamples.push(await direct.ping(peer));
+          tunnelSamples.push(await viaTunnel.ping(peer));
         }
       } finally {
+        direct.close();
+        viaTunnel.close();
+        tunnel.close();
         await cs.stop();
         await context.close();
       }
@@ -104,6 +143,10 @@ async function main(): Promise<void> {
   out.write(`  browser (worker, over the bridge)  p50 ${fmt(b50)}  p90 ${fmt(quantile(browserSamples, 0.9))}  min ${fmt(Math.min(...browserSamples))}\n`);
   out.write(`  chainsafe node (plain UDP)         p50 ${fmt(c50)}  p90 ${fmt(quantile(chainsafeSamples, 0.9))}  min ${fmt(Math.min(...chainsafeSamples))}\n`);
   out.write(`  ratio browser / chainsafe (p50): ${(b50 / c50).toFixed(2)}× (aim ≤ 1.0×)\n`);
+  out.write('Where the difference comes from (same run, same lab nodes):\n');
+  out.write(`  our engine in Node, plain UDP         p50 ${fmt(quantile(directSamples, 0.5))}  p90 ${fmt(quantile(directSamples, 0.9))}   (engine vs chainsafe: ${(quantile(directSamples, 0.5) / c50).toFixed(2)}×)\n`);
+  out.write(`  our engine in Node, over the bridge   p50 ${fmt(quantile(tunnelSamples, 0.5))}  p90 ${fmt(quantile(tunnelSamples, 0.9))}   (+ WebSocket tunnel)\n`);
+  out.write(`  our engine in the browser's worker    p50 ${fmt(b50)}  p90 ${fmt(quantile(browserSamples, 0.9))}   (+ Chromium's WebSocket)\n`);
 }
 
 main().then(

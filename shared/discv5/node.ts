@@ -273,8 +273,7 @@ export class Discv5Node {
       return this.pump(run, run.lookup.onNodes(query.nodeId, query.collected!), now);
     }
     if (records && full) {
-      const reached = Math.max(-1, ...records.map((r) => query.distances.indexOf(logDistance(r.nodeId, query.nodeId))));
-      const again = reached >= 0 ? query.distances.slice(reached) : [];
+      const again = this.followUpDistances(run, query, records, usable);
       const enr = this.engine.knownRecord(query.nodeId);
       const to = enr && contactFromEnr(enr);
       if (again.length > 0 && to) {
@@ -297,6 +296,25 @@ export class Discv5Node {
     }
     const events = records ? run.lookup.onNodes(query.nodeId, usable) : run.lookup.onFailure(query.nodeId, failure ?? 'failed');
     return this.pump(run, events, now);
+  }
+
+  /**
+   * The asked distances a full answer may have cut short, worth asking again one by one. Answers
+   * fill the distances in the order asked, so those before the last one reached are complete (and
+   * so is a first distance that alone filled the answer: a bucket holds at most 16). A node at
+   * log-distance d' ≠ d from the queried node (d: its distance to the target) is at log-distance
+   * max(d, d') from the target: skipped when the k closest known are all nearer than that, as in
+   * any large network. In a small one (the lab) the k closest include far nodes, and this matters.
+   */
+  private followUpDistances(run: LookupRun, query: LookupQuery, records: Enr[], usable: Enr[]): number[] {
+    const reached = Math.max(-1, ...records.map((r) => query.distances.indexOf(logDistance(r.nodeId, query.nodeId))));
+    if (reached < 0) return [];
+    const cut = query.distances.slice(reached === 0 ? 1 : reached);
+    const target = run.lookup.target;
+    const d = logDistance(target, query.nodeId);
+    const known = [...run.lookup.closest(), ...usable].map((n) => logDistance(target, n.nodeId)).sort((a, b) => a - b);
+    const kth = known.length >= run.lookup.k ? known[run.lookup.k - 1] : 257;
+    return cut.filter((dd) => dd === d || Math.max(d, dd) <= kth);
   }
 
   private pump(run: LookupRun, earlier: LookupEvent<Enr>[], now: number): NodeOutput {

@@ -53,13 +53,21 @@ export function handshakesOf(traces: TraceRecord[]): HandshakeView[] {
   return out.sort((a, b) => a.packet - b.packet);
 }
 
-/** The handshake that explains a packet: the latest one with its peer at or before it, else the next one. */
-export function handshakeFor(all: HandshakeView[], peer: string | undefined, seq: number): HandshakeView | undefined {
+/**
+ * The handshake that explains a packet: the latest one with its peer at or before it; for a
+ * packet that provokes a handshake (a random packet, a challenge we send) the next one.
+ */
+export function handshakeFor(all: HandshakeView[], peer: string | undefined, seq: number, provokes = false): HandshakeView | undefined {
   const mine = all.filter((h) => h.peer === peer);
+  if (provokes) return mine.find((h) => h.packet > seq);
   let best: HandshakeView | undefined;
   for (const h of mine) if (h.packet <= seq && (!best || h.packet > best.packet)) best = h;
   return best ?? mine.find((h) => h.packet > seq);
 }
+
+/** Packets that come before their handshake: our random packet, a peer's unreadable one, a WHOAREYOU we send. */
+export const provokesHandshake = (p: { kind?: string; direction: 'in' | 'out'; message?: unknown }): boolean =>
+  p.kind === 'random' || (p.direction === 'in' && p.kind === 'ordinary' && !p.message) || (p.direction === 'out' && p.kind === 'WHOAREYOU');
 
 export interface MessageCrypto {
   seq: number;
