@@ -18,6 +18,7 @@ export default defineConfig({
     host: '127.0.0.1',
     proxy: {
       '/lab.json': { target: bridge, changeOrigin: true },
+      '/lab/ping': { target: bridge, changeOrigin: true },
       '/tunnel': { target: bridge.replace(/^http/, 'ws'), ws: true, changeOrigin: true },
     },
   },

@@ -50,13 +50,31 @@ async function waitConnected(page: Page): Promise<void> {
   await page.waitForSelector('[data-testid=local-endpoint]', { timeout: 20_000 });
 }
 
-/** One Ping from the page to `peer`; the node's own measure (first send → PONG read), in ms. */
+/**
+ * One Ping from the page to `peer`; the node's own measure (first send → PONG read), in ms.
+ * Done inside the page with plain DOM calls and a MutationObserver: no automation polling runs
+ * on the page's main thread while the handshake is under way (Playwright's waits poll every frame).
+ */
 async function browserPing(page: Page, peer: LabPeer): Promise<number> {
-  await page.getByRole('radio', { name: new RegExp(`^${peer.name}\\b`) }).check();
-  await page.evaluate(() => document.querySelector('[data-testid=action-result] [data-ok]')?.remove());
-  await page.getByRole('button', { name: 'Ping', exact: true }).click();
-  const el = await page.waitForSelector('[data-action=ping][data-ok=true] [data-testid=rtt]', { timeout: 20_000 });
-  return Number(await el.getAttribute('data-ms'));
+  // A string, not a function: tsx would wrap named functions in a helper the page does not have.
+  const ms = await page.evaluate<string>(`new Promise((resolve, reject) => {
+    const name = ${JSON.stringify(peer.name)};
+    const radio = [...document.querySelectorAll('input[type=radio][value^="lab:"]')].find((r) => r.closest('label')?.querySelector('.name')?.textContent === name);
+    if (!radio) return reject(new Error('no radio for ' + name));
+    radio.click();
+    document.querySelector('[data-testid=action-result] [data-ok]')?.remove();
+    const observer = new MutationObserver(() => {
+      const ok = document.querySelector('[data-action=ping][data-ok=true] [data-testid=rtt]');
+      const bad = document.querySelector('[data-action=ping][data-ok=false]');
+      if (!ok && !bad) return;
+      observer.disconnect();
+      if (ok) resolve(ok.getAttribute('data-ms'));
+      else reject(new Error(bad.textContent));
+    });
+    observer.observe(document.body, { childList: true, subtree: true, attributes: true });
+    queueMicrotask(() => [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Ping').click());
+  })`);
+  return Number(ms);
 }
 
 /** Our engine in Node on `socket`: the same code the page's worker runs. */

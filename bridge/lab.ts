@@ -120,6 +120,12 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
         // browser's handshake that long while a room reads the explanation.
         config: { enrUpdate: false, requestTimeout: 15_000, requestRetries: 1, lookupTimeout: 10_000 },
       });
+      // chainsafe leaves TALKREQ to the application; the spec wants an answer: the request back
+      // for the "echo" protocol (something to see in the playground), empty for any other.
+      node.on('talkReqReceived', (from, _enr, m) => {
+        const echo = new TextDecoder().decode(m.protocol) === 'echo';
+        node.sendTalkResp(from, m.id, echo ? m.request : new Uint8Array(0)).catch(() => {});
+      });
       await node.start();
       nodes.push(node);
       peers.push({ name: `lab-${String(i + 1).padStart(2, '0')}`, protocol: 'discv5', enr: enr.encodeTxt(), nodeId: enr.nodeId, ip: host, udp: port });

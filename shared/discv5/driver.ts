@@ -110,6 +110,8 @@ export class Discv5Driver {
     for (const t of out.trace) this.listeners.forEach((l) => l.trace?.(t));
     settled.forEach((e) => this.settle(e));
     this.schedule();
+    // The packets are out: use the wait for their answers to make the next handshakes' ECDH.
+    if (out.send.length > 0 && !this.closed) this.node.engine.prepareHandshakes();
   }
 
   private settle(e: NodeEvent): void {

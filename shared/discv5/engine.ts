@@ -2,7 +2,7 @@
 // commands go in; datagrams to send, events and crypto trace records come out. No sockets,
 // clocks or timers: the caller feeds `now` and calls tick() at nextDeadline().
 import { equalBytes, logDistance, toHex } from '../bytes.ts';
-import { aesGcmKey, aesGcmSeal, isValidPublicKey, type AesGcmKey, publicKeyOf, randomPrivateKey } from '../crypto.ts';
+import { aesGcmKey, aesGcmSeal, ecdhCompressed, isValidPublicKey, type AesGcmKey, publicKeyOf, randomPrivateKey } from '../crypto.ts';
 import { decodeEnr, udpEndpoint, type Enr } from '../enr/index.ts';
 import { secureRandom, type RandomSource } from '../random.ts';
 import type { Tracer, TraceRecord } from '../trace.ts';
@@ -135,6 +135,8 @@ interface PendingRequest {
   attempts: number;
   handshakes: number;
   nodes?: { records: Enr[]; rejected: string[]; received: number; total: number };
+  /** Made by prepareHandshakes() while the WHOAREYOU is on its way; used once, by the next handshake. */
+  prepared?: { ephemeralKey: Uint8Array; ephPubkey: Uint8Array; secret: Uint8Array };
 }
 
 interface Challenge {
@@ -391,6 +393,24 @@ export class Discv5Engine {
     return { bytes: encodePacket(session.nodeId, maskingIv, header, sealed), nonce, plaintext };
   }
 
+  /**
+   * Optional work ahead of time: the ephemeral key and its ECDH with the peer's static key do not
+   * depend on the challenge, so a driver can make them while a random packet is in flight and take
+   * the slowest step (a variable-base point multiplication) off the handshake's critical path.
+   * Each prepared key serves one handshake only. Without this call they are made on arrival.
+   */
+  prepareHandshakes(): void {
+    for (const r of this.requests.values()) {
+      if (r.state !== 'random-sent' || r.prepared || r.handshakes > 0) continue;
+      try {
+        const ephemeralKey = randomPrivateKey(this.random);
+        r.prepared = { ephemeralKey, ephPubkey: publicKeyOf(ephemeralKey), secret: ecdhCompressed(ephemeralKey, r.to.publicKey) };
+      } catch {
+        // An unusable key: the handshake reports it when the WHOAREYOU comes.
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- time
 
   tick(now: number): Output {
@@ -476,10 +496,12 @@ export class Discv5Engine {
     rec.note = `challenge for our ${req.message.type}: prove who we are (id-nonce), peer knows our record at seq ${a.enrSeq}`;
 
     const challengeData = messageAd(p.maskingIv, p.header);
-    const ephemeralKey = randomPrivateKey(this.random);
-    const ephPubkey = publicKeyOf(ephemeralKey);
+    const prepared = req.prepared;
+    req.prepared = undefined;
+    const ephemeralKey = prepared?.ephemeralKey ?? randomPrivateKey(this.random);
+    const ephPubkey = prepared?.ephPubkey ?? publicKeyOf(ephemeralKey);
     this.trace({ step: 'ephemeral-key', title: 'A fresh ephemeral key pair for this handshake only', inputs: [], outputs: [{ name: 'ephemeral-key', hex: toHex(ephemeralKey), secret: true }, { name: 'ephemeral-pubkey', hex: toHex(ephPubkey) }], spec: SPEC.step3, ...ctx });
-    const secret = ecdh(ephemeralKey, req.to.publicKey, 'initiator', this.tracer, ctx);
+    const secret = ecdh(ephemeralKey, req.to.publicKey, 'initiator', this.tracer, ctx, prepared?.secret);
     const keys = deriveKeys(secret, challengeData, this.localId, req.to.nodeId, this.tracer, ctx);
     const idSignature = signId(this.privateKey, challengeData, ephPubkey, req.to.nodeId, this.tracer, ctx);
     // The spec sends the record when the peer's enr-seq is older. A seq above ours cannot be right

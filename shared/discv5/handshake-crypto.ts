@@ -12,9 +12,9 @@ export interface SessionKeys {
 
 const v = (name: string, bytes: Uint8Array, secret = false, note?: string) => ({ name, hex: toHex(bytes), ...(secret ? { secret } : {}), ...(note ? { note } : {}) });
 
-/** secret = ecdh(pubkey, privkey): the compressed shared point. */
-export function ecdh(privateKey: Uint8Array, publicKey: Uint8Array, role: 'initiator' | 'recipient', trace?: Tracer, ctx?: Partial<TraceRecord>): Uint8Array {
-  const secret = ecdhCompressed(privateKey, publicKey);
+/** secret = ecdh(pubkey, privkey): the compressed shared point (`precomputed`: made earlier from the same keys, traced now). */
+export function ecdh(privateKey: Uint8Array, publicKey: Uint8Array, role: 'initiator' | 'recipient', trace?: Tracer, ctx?: Partial<TraceRecord>, precomputed?: Uint8Array): Uint8Array {
+  const secret = precomputed ?? ecdhCompressed(privateKey, publicKey);
   trace?.({
     step: 'ecdh',
     title: role === 'initiator' ? 'ECDH: our ephemeral-key × their static public key' : "ECDH: our static key × their ephemeral-pubkey",

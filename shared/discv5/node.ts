@@ -39,17 +39,24 @@ export interface NodeOutput {
 
 interface LookupQuery {
   nodeId: Uint8Array;
-  distances: number[];
-  /** Set once the first answer came back full: the records so far and the follow-ups still out. */
-  collected?: Enr[];
-  followUps?: Set<string>;
+  /** Distances asked of this node whose answer is complete (or still coming). */
+  asked: Set<number>;
+  /** Records from its answers so far: the lookup hears them as one answer when we are done with the node. */
+  collected: Enr[];
+  /** FINDNODEs sent to it beyond the first (to widen or complete its answer). */
+  extras: number;
 }
+
+/** At most this many FINDNODEs more per queried node; each costs one round trip in a session. */
+const LOOKUP_EXTRA_REQUESTS = 3;
+/** Below the target's distance, buckets this far down are as good as empty in any network. */
+const LOOKUP_WIDEN_BELOW = 16;
 
 interface LookupRun {
   id: number;
   lookup: Lookup<Enr>;
-  /** request-id (hex) → the query it belongs to, for every FINDNODE in flight (follow-ups too). */
-  inFlight: Map<string, LookupQuery>;
+  /** request-id (hex) → the query it belongs to and the distances it asked, for every FINDNODE in flight. */
+  inFlight: Map<string, { query: LookupQuery; distances: number[] }>;
 }
 
 export class Discv5Node {
@@ -255,66 +262,63 @@ export class Discv5Node {
   }
 
   /**
-   * One FINDNODE of a lookup ended. A full answer (16 records, the most a node may send) may have
-   * left out records of the later distances asked: the same node is asked once more, one distance
-   * at a time from the last one the answer reached, and the lookup hears the merged answer. In a
-   * small network (the lab) the k closest are otherwise easily cut off.
+   * One FINDNODE of a lookup ended. Before the lookup hears the node's answer, the node may be
+   * asked again, in the same session:
+   *  - an answer at the limit (16 records) may have cut off later distances: answers fill the
+   *    asked distances in order, so from the last one reached on nothing is known to be complete
+   *    (a first distance that alone filled the answer is: a bucket holds at most 16);
+   *  - other distances may hold nodes that belong among the k closest. A node at log-distance
+   *    d' from the queried node (at d from the target) is at max(d, d') from the target, closer
+   *    if d' = d. In a large network the k closest known are soon all nearer than any d' ≠ d and
+   *    nothing more is asked; in a small one (the lab: 24 nodes, k = 16) the k closest reach the
+   *    far half of the id space, which asking only d, d ± 1 never finds.
    */
   private lookupAnswer(run: LookupRun, requestId: string, records: Enr[] | undefined, failure: string | undefined, now: number, full = false): NodeOutput {
-    const query = run.inFlight.get(requestId);
+    const flight = run.inFlight.get(requestId);
     run.inFlight.delete(requestId);
     this.lookupByRequest.delete(requestId);
-    if (!query) return { send: [], events: [], trace: [] };
-    const usable = (records ?? []).filter((r) => contactFromEnr(r));
-    if (query.followUps) {
-      query.followUps.delete(requestId);
-      query.collected!.push(...usable);
-      if (query.followUps.size > 0) return { send: [], events: [], trace: [] };
-      return this.pump(run, run.lookup.onNodes(query.nodeId, query.collected!), now);
+    if (!flight) return { send: [], events: [], trace: [] };
+    const { query, distances } = flight;
+    if (!records) {
+      // A later request failing does not undo the answers the node already gave.
+      const events = query.extras === 0 ? run.lookup.onFailure(query.nodeId, failure ?? 'failed') : run.lookup.onNodes(query.nodeId, query.collected);
+      return this.pump(run, events, now);
     }
-    if (records && full) {
-      const again = this.followUpDistances(run, query, records, usable);
-      const enr = this.engine.knownRecord(query.nodeId);
-      const to = enr && contactFromEnr(enr);
-      if (again.length > 0 && to) {
-        query.collected = usable;
-        query.followUps = new Set();
-        const out: NodeOutput = { send: [], events: [], trace: [] };
-        for (const d of again) {
-          const id = this.requestId();
-          const key = toHex(id);
-          query.followUps.add(key);
-          run.inFlight.set(key, query);
-          this.lookupByRequest.set(key, run);
-          const o = this.engine.command({ type: 'findnode', to, distances: [d], requestId: id }, now);
-          out.send.push(...o.send);
-          out.trace.push(...o.trace);
-          out.events.push(...o.events);
-        }
-        return out;
-      }
+    query.collected.push(...records.filter((r) => contactFromEnr(r)));
+    if (full) {
+      const reached = Math.max(-1, ...records.map((r) => distances.indexOf(logDistance(r.nodeId, query.nodeId))));
+      if (reached >= 0) for (const d of distances.slice(reached === 0 ? 1 : reached)) query.asked.delete(d);
     }
-    const events = records ? run.lookup.onNodes(query.nodeId, usable) : run.lookup.onFailure(query.nodeId, failure ?? 'failed');
-    return this.pump(run, events, now);
+    const next = query.extras < LOOKUP_EXTRA_REQUESTS ? this.widen(run, query) : [];
+    const enr = next.length > 0 ? this.engine.knownRecord(query.nodeId) : undefined;
+    const to = enr && contactFromEnr(enr);
+    if (!to) return this.pump(run, run.lookup.onNodes(query.nodeId, query.collected), now);
+    query.extras++;
+    for (const d of next) query.asked.add(d);
+    return this.sendLookupQuery(run, query, to, next, now);
   }
 
-  /**
-   * The asked distances a full answer may have cut short, worth asking again one by one. Answers
-   * fill the distances in the order asked, so those before the last one reached are complete (and
-   * so is a first distance that alone filled the answer: a bucket holds at most 16). A node at
-   * log-distance d' ≠ d from the queried node (d: its distance to the target) is at log-distance
-   * max(d, d') from the target: skipped when the k closest known are all nearer than that, as in
-   * any large network. In a small one (the lab) the k closest include far nodes, and this matters.
-   */
-  private followUpDistances(run: LookupRun, query: LookupQuery, records: Enr[], usable: Enr[]): number[] {
-    const reached = Math.max(-1, ...records.map((r) => query.distances.indexOf(logDistance(r.nodeId, query.nodeId))));
-    if (reached < 0) return [];
-    const cut = query.distances.slice(reached === 0 ? 1 : reached);
+  /** Distances not yet asked of the queried node that could hold nodes among the k closest to the target. */
+  private widen(run: LookupRun, query: LookupQuery): number[] {
     const target = run.lookup.target;
     const d = logDistance(target, query.nodeId);
-    const known = [...run.lookup.closest(), ...usable].map((n) => logDistance(target, n.nodeId)).sort((a, b) => a - b);
+    const seen = new Map<string, number>();
+    for (const n of [...run.lookup.closest(), ...query.collected]) seen.set(toHex(n.nodeId), logDistance(target, n.nodeId));
+    const known = [...seen.values()].sort((x, y) => x - y);
     const kth = known.length >= run.lookup.k ? known[run.lookup.k - 1] : 257;
-    return cut.filter((dd) => dd === d || Math.max(d, dd) <= kth);
+    const out: number[] = [];
+    if (d > 0 && !query.asked.has(d)) out.push(d);
+    if (d <= kth) for (let x = d - 1; x >= Math.max(1, d - LOOKUP_WIDEN_BELOW); x--) if (!query.asked.has(x)) out.push(x);
+    for (let x = d + 1; x <= Math.min(256, kth); x++) if (!query.asked.has(x)) out.push(x);
+    return out;
+  }
+
+  private sendLookupQuery(run: LookupRun, query: LookupQuery, to: NodeContact, distances: number[], now: number): NodeOutput {
+    const requestId = this.requestId();
+    const key = toHex(requestId);
+    run.inFlight.set(key, { query, distances });
+    this.lookupByRequest.set(key, run);
+    return this.engine.command({ type: 'findnode', to, distances, requestId }, now);
   }
 
   private pump(run: LookupRun, earlier: LookupEvent<Enr>[], now: number): NodeOutput {
@@ -324,12 +328,8 @@ export class Discv5Node {
     const { queries, events } = run.lookup.next();
     events.forEach(wrap);
     for (const q of queries) {
-      const to = contactFromEnr(q.node) as NodeContact;
-      const requestId = this.requestId();
-      const key = toHex(requestId);
-      run.inFlight.set(key, { nodeId: q.node.nodeId, distances: q.distances });
-      this.lookupByRequest.set(key, run);
-      const o = this.engine.command({ type: 'findnode', to, distances: q.distances, requestId }, now);
+      const query: LookupQuery = { nodeId: q.node.nodeId, asked: new Set(q.distances), collected: [], extras: 0 };
+      const o = this.sendLookupQuery(run, query, contactFromEnr(q.node) as NodeContact, q.distances, now);
       out.send.push(...o.send);
       out.trace.push(...o.trace);
       out.events.push(...o.events);

@@ -5,10 +5,13 @@ import { readFile } from 'node:fs/promises';
 import dgram from 'node:dgram';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { createEnr, encodeEnrText, parseEnrText } from '../../shared/enr/index.ts';
-import { randomPrivateKey } from '../../shared/crypto.ts';
+import { createEnr, encodeEnrText, nodeIdOf, parseEnrText } from '../../shared/enr/index.ts';
+import { publicKeyOf, randomPrivateKey } from '../../shared/crypto.ts';
 import { secureRandom } from '../../shared/random.ts';
 import { SPEC_VECTORS } from '../../shared/discv5/spec-vectors.ts';
+import { encodeAuthdata, encodeHeader, encodePacket } from '../../shared/discv5/packet.ts';
+import { FLAG_WHOAREYOU } from '../../shared/discv5/spec.ts';
+import { fromHex, toHex } from '../../shared/bytes.ts';
 import { artifact, launchChromium, startApp, type RunningApp } from './harness.ts';
 
 const VIEWPORT = { width: 1280, height: 800 };
@@ -124,6 +127,55 @@ describe('the playground against npm start', () => {
     expect((await timeline(page)).slice(4)).toEqual(COLD);
   }, 60_000);
 
+  it('Lookup fills the routing table bucket by bucket', async () => {
+    const page = await openPage();
+    await page.getByRole('button', { name: 'Lookup' }).click();
+    await page.waitForSelector('[data-testid=lookup-progress][data-done=true]', { timeout: 55_000 });
+    const buckets = page.locator('[data-testid=routing-table] .bucket');
+    expect(await buckets.count()).toBeGreaterThan(0);
+    const nodes = await page.locator('[data-testid=routing-table] .node').count();
+    expect(nodes).toBeGreaterThanOrEqual(12); // most of the 16 lab nodes
+    const findnodes = await page.locator('.timeline [data-message=FINDNODE][data-direction=out]').count();
+    expect(findnodes).toBeGreaterThanOrEqual(10);
+    await page.screenshot({ path: artifact('e2e-9-lookup.png') });
+  }, 60_000);
+
+  it('Find nodes (chosen distances) and Talk request', async () => {
+    const page = await openPage();
+    await page.getByLabel('distances').fill('0');
+    await page.getByRole('button', { name: 'Find nodes' }).click();
+    await page.waitForSelector('[data-action=findnode][data-ok=true]', { timeout: 20_000 });
+    await contains(page.getByTestId('action-result'), 'NODES');
+    // Distance 0 asks for the node's own record: the NODES message carries it, decoded down to its keys.
+    await page.locator('.timeline [data-message=NODES]').first().click();
+    await page.getByRole('tab', { name: 'message fields' }).click();
+    expect(await fieldValue(page, 'ENRs')).toBe('1 record');
+    await page.locator('.tree [data-field="ENRs"]').click();
+    await page.locator('.tree [data-field="ENR[0]"]').click();
+    await page.locator('.tree [data-field="enr"]').click();
+    await visible(page.locator('.tree [data-field="secp256k1"]'));
+    await page.screenshot({ path: artifact('e2e-2b-nodes.png') });
+    // The lab answers TALKREQ "echo" with the request, any other protocol with an empty TALKRESP.
+    await page.getByLabel('protocol').fill('echo');
+    await page.getByLabel('hex').fill('c0ffee');
+    await page.getByRole('button', { name: 'Talk request' }).click();
+    await page.waitForSelector('[data-action=talkreq][data-ok=true]', { timeout: 20_000 });
+    await contains(page.getByTestId('action-result'), 'TALKRESP');
+    await page.locator('.timeline [data-message=TALKRESP]').last().click();
+    expect(await fieldValue(page, 'response')).toContain('0xc0ffee');
+    await page.getByLabel('protocol').fill('no-such-protocol');
+    await page.getByRole('button', { name: 'Talk request' }).click();
+    await expect.poll(() => page.locator('.timeline [data-message=TALKRESP]').count(), { timeout: 20_000 }).toBe(2);
+    await page.locator('.timeline [data-message=TALKRESP]').last().click();
+    expect(await fieldValue(page, 'response')).toContain('empty');
+    // In the session already: no handshake this time, TALKREQ goes as an ordinary message.
+    const rows = await timeline(page);
+    expect(rows.slice(-2)).toEqual([
+      { kind: 'ordinary', message: 'TALKREQ', direction: 'out' },
+      { kind: 'ordinary', message: 'TALKRESP', direction: 'in' },
+    ]);
+  }, 60_000);
+
   it('Step advances exactly one packet per press (→), the clock paused while held', async () => {
     const page = await openPage();
     await page.getByRole('button', { name: 'Step', exact: true }).click();
@@ -183,6 +235,7 @@ describe('the playground against npm start', () => {
     await page.getByRole('radio', { name: new RegExp(peer.name) }).check();
     await page.getByRole('button', { name: `Ask ${peer.name} to ping you` }).click();
     await page.waitForSelector('[data-action=inbound][data-ok=true]', { timeout: 40_000 });
+    await expect.poll(async () => (await timeline(page)).length).toBe(4);
     expect(await timeline(page)).toEqual([
       { kind: 'ordinary', message: '', direction: 'in' }, // its PING, unreadable: no session yet
       { kind: 'WHOAREYOU', message: '', direction: 'out' },
@@ -221,6 +274,13 @@ describe('the playground against npm start', () => {
     await visible(page.getByRole('alert').filter({ hasText: '64 hex digits' }));
     await page.waitForTimeout(500);
     expect(await shown(page).count()).toBe(0);
+    // A valid pasted key becomes a new node: its id is keccak256 of the key's public key.
+    const key = randomPrivateKey(secureRandom);
+    await page.getByLabel('Private key (64 hex digits)').fill(toHex(key));
+    await page.getByRole('button', { name: 'Use this key' }).click();
+    await attr(page.getByTestId('local-node-id'), 'title', toHex(nodeIdOf(publicKeyOf(key))));
+    await page.getByRole('button', { name: 'Show key' }).click();
+    expect(await page.getByTestId('private-key').innerText()).toBe(toHex(key));
   }, 60_000);
 
   it('a peer that never answers ends in a visible timeout, after retransmits', async () => {
@@ -241,17 +301,29 @@ describe('the playground against npm start', () => {
     await page.screenshot({ path: artifact('e2e-8-timeout.png') });
   }, 60_000);
 
-  it('Lookup fills the routing table bucket by bucket', async () => {
+  it('garbage and unsolicited packets from a peer are listed as rejected, and break nothing', async () => {
     const page = await openPage();
-    await page.getByRole('button', { name: 'Lookup' }).click();
-    await page.waitForSelector('[data-testid=lookup-progress][data-done=true]', { timeout: 40_000 });
-    const buckets = page.locator('[data-testid=routing-table] .bucket');
-    expect(await buckets.count()).toBeGreaterThan(0);
-    const nodes = await page.locator('[data-testid=routing-table] .node').count();
-    expect(nodes).toBeGreaterThanOrEqual(12); // most of the 16 lab nodes
-    const findnodes = await page.locator('.timeline [data-message=FINDNODE][data-direction=out]').count();
-    expect(findnodes).toBeGreaterThanOrEqual(10);
-    await page.screenshot({ path: artifact('e2e-9-lookup.png') });
+    const [ip, port] = (await page.getByTestId('local-endpoint').innerText()).trim().split(':');
+    const nodeId = (await page.getByTestId('local-node-id').getAttribute('title'))!;
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    try {
+      const send = (b: Uint8Array) => new Promise<void>((r) => sock.send(b, Number(port), ip, () => r()));
+      await send(secureRandom(20)); // shorter than any discv5 packet
+      await send(secureRandom(200)); // unmasks to garbage: not "discv5"
+      // A well-formed WHOAREYOU for our node id, answering a request we never sent.
+      const header = encodeHeader(FLAG_WHOAREYOU, secureRandom(12), encodeAuthdata({ flag: FLAG_WHOAREYOU, idNonce: secureRandom(16), enrSeq: 0n }));
+      await send(encodePacket(fromHex(nodeId), secureRandom(16), header, new Uint8Array(0)));
+      await expect.poll(() => page.locator('.timeline .row.rejected').count()).toBe(3);
+      await page.locator('.timeline .row.rejected[data-kind=WHOAREYOU]').click();
+      await contains(page.locator('.inspector .error'), 'answers no pending request');
+      await page.screenshot({ path: artifact('e2e-12-rejected.png') });
+      // The node goes on as if nothing happened.
+      await page.getByRole('button', { name: 'Ping', exact: true }).click();
+      await page.waitForSelector('[data-action=ping][data-ok=true]', { timeout: 20_000 });
+    } finally {
+      await new Promise<void>((r) => sock.close(() => r()));
+    }
   }, 60_000);
 
   it('export, import and deep link: a session inspected offline', async () => {

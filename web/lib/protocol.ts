@@ -75,6 +75,12 @@ export interface ReplayInfo {
 /** Node events other than packets (those come as 'packet'). */
 export type OtherEvent = Exclude<NodeEvent, { type: 'packet' }>;
 
+/** What the worker posts: its messages of one turn, in order. */
+export interface WorkerBatch {
+  type: 'batch';
+  items: FromWorker[];
+}
+
 export type FromWorker =
   | { type: 'status'; status: StatusInfo }
   | { type: 'identity'; enrText: string; nodeId: string; seq: bigint; local: Endpoint }

@@ -12,7 +12,7 @@ import { endpointKey, type Endpoint } from '../../shared/transport.ts';
 import { loadKey, newKey, nextSeq, noteSeq, parsePrivateKey, saveKey, type StorageLike } from '../lib/identity.ts';
 import { parseDistances, parseLookupTarget, parseTalk } from '../lib/inputs.ts';
 import { exportSession, importSession, type SessionData, type SessionNote } from '../lib/session-file.ts';
-import type { Action, CommandOutcome, FromWorker, HeldItem, PacketInfo, ReplayInfo, ReplayPacketInfo, StatusInfo, ToWorker } from '../lib/protocol.ts';
+import type { Action, CommandOutcome, FromWorker, WorkerBatch, HeldItem, PacketInfo, ReplayInfo, ReplayPacketInfo, StatusInfo, ToWorker } from '../lib/protocol.ts';
 import { shortId } from '../lib/names.ts';
 
 export interface LabPeer {
@@ -77,6 +77,9 @@ export interface TableBucket {
 
 type RightTab = 'packet' | 'keys' | 'table';
 
+/** How long worker messages are gathered before one state update (see enqueue). */
+const RENDER_MS = 60;
+
 export class Playground {
   // ---------------------------------------------------------------- connection & identity
   status = $state<StatusInfo>({ state: 'connecting', detail: 'starting your node…' });
@@ -130,6 +133,7 @@ export class Playground {
   private wasOpen = false;
   private inbox: FromWorker[] = [];
   private flushQueued = false;
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private pendingHash: { view: ViewId; seq: number } | undefined;
 
   // ---------------------------------------------------------------- derived
@@ -148,7 +152,7 @@ export class Playground {
     const { key } = loadKey(this.storage);
     this.privateKeyHex = toHex(key);
     this.worker = new Worker(new URL('../worker/node.worker.ts', import.meta.url), { type: 'module' });
-    this.worker.onmessage = (ev: MessageEvent<FromWorker>) => this.enqueue(ev.data);
+    this.worker.onmessage = (ev: MessageEvent<WorkerBatch>) => ev.data.items.forEach((m) => this.enqueue(m));
     this.worker.onerror = (ev) => this.note('error', `The node worker failed: ${ev.message}`);
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     const tunnelUrl = `${scheme}://${location.host}/tunnel?token=${encodeURIComponent(this.token)}`;
@@ -180,17 +184,28 @@ export class Playground {
 
   private enqueue(m: FromWorker): void {
     this.inbox.push(m);
-    if (this.flushQueued) return;
-    this.flushQueued = true;
-    // One state update per frame however many packets a lookup produces.
-    const run = () => {
-      this.flushQueued = false;
-      const batch = this.inbox;
-      this.inbox = [];
-      this.apply(batch);
-    };
-    if (typeof requestAnimationFrame === 'function' && document.visibilityState === 'visible') requestAnimationFrame(run);
-    else setTimeout(run, 16);
+    // Packets and trace records are applied in batches, at most every RENDER_MS: a whole cold
+    // handshake (4 packets, ~20 ms) lands in one render instead of four, so painting never competes
+    // with the worker's crypto while a handshake is under way (it did: 2 cores, +50% latency).
+    // Answers, connection changes and anything in step mode show at once.
+    const urgent = this.stepMode || m.type === 'result' || m.type === 'status' || m.type === 'identity' || m.type === 'replay' || m.type === 'notice';
+    if (urgent) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        queueMicrotask(() => this.flush());
+      }
+    } else if (this.flushTimer === undefined && !this.flushQueued) this.flushTimer = setTimeout(() => this.flush(), RENDER_MS);
+  }
+
+  private flush(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.flushQueued = false;
+    const batch = this.inbox;
+    this.inbox = [];
+    this.apply(batch);
   }
 
   private apply(batch: FromWorker[]): void {
@@ -390,7 +405,9 @@ export class Playground {
       if (seen.has(key)) return;
       seen.add(key);
       const lab = this.lab.find((l) => l.nodeId === key);
-      lanes.push({ key, name: this.nameOf(/^[0-9a-f]{64}$/.test(key) ? key : undefined, endpoint), sub: lab ? `${lab.ip}:${lab.udp}` : endpoint ? endpointKey(endpoint) : '' });
+      const name = this.nameOf(/^[0-9a-f]{64}$/.test(key) ? key : undefined, endpoint);
+      const sub = lab ? `${lab.ip}:${lab.udp}` : endpoint ? endpointKey(endpoint) : '';
+      lanes.push({ key, name, sub: sub === name ? 'unknown node' : sub });
     };
     // Packets and notes interleave by time; both lists are already in order.
     let n = 0;

@@ -16,11 +16,15 @@ import type { CommandOutcome, FromWorker, HeldItem, PacketInfo, ReplayInfo, ToWo
 import { GatedSocket, VirtualClock, type HeldDatagram } from './gate.ts';
 
 interface WorkerScope {
-  postMessage(m: FromWorker): void;
+  postMessage(m: FromWorker | { type: 'batch'; items: FromWorker[] }): void;
   onmessage: ((ev: MessageEvent<ToWorker>) => void) | null;
 }
 const scope = self as unknown as WorkerScope;
-const post = (m: FromWorker) => scope.postMessage(m);
+// Everything one datagram or command causes goes to the page as one message, after the sends.
+const outbox: FromWorker[] = [];
+const post = (m: FromWorker) => {
+  if (outbox.push(m) === 1) queueMicrotask(() => scope.postMessage({ type: 'batch', items: outbox.splice(0) }));
+};
 
 /** Wait for each answer before a retransmit; a cold handshake over the bridge is two round trips. */
 const REQUEST_TIMEOUT_MS = 2000;
@@ -184,7 +188,9 @@ async function connect(): Promise<void> {
   } catch (e) {
     if (gen !== generation) return;
     ws?.close();
-    scheduleReconnect(e instanceof Error ? e.message : String(e));
+    const why = e instanceof Error ? e.message : String(e);
+    // A refused upgrade (wrong token, foreign origin) and a stopped bridge look alike to a page: 1006 before HELLO.
+    scheduleReconnect(/before HELLO/.test(why) ? 'cannot open the tunnel: the bridge is not running, or this page’s token is not the one npm start printed' : why);
   }
 }
 
