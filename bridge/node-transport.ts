@@ -44,11 +44,17 @@ export function closeReasonOf(error: (Error & { code?: string }) | undefined): S
   }
 }
 
+function literalLookup(address: string, family: number, callback: (err: Error | null, address: string, family: number) => void): void {
+  callback(null, address, family);
+}
+
 /** Binds a UDP socket, resolving once bound; rejects (never throws an 'error' event) on failure. */
 export function bindUdp(ip: string, port: number): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
     const family = ip.includes(':') ? 'udp6' : 'udp4';
-    const socket = dgram.createSocket({ type: family, ipv6Only: false });
+    // Targets are always IP literals: an identity lookup sends each datagram inside send(), not a
+    // tick later through dns.lookup, so work done right after send() never delays the packet.
+    const socket = dgram.createSocket({ type: family, ipv6Only: false, lookup: literalLookup as never });
     const onError = (e: Error) => {
       socket.close();
       reject(e);

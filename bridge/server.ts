@@ -19,14 +19,8 @@ import { isWildcard } from './node-transport.ts';
 import { type LabPing, serveLabPing } from './lab-ping.ts';
 
 /** What /lab.json lists for each lab peer. */
-export interface LabPeerInfo {
-  name: string;
-  protocol: 'discv5';
-  enr: string;
-  nodeId: string;
-  ip: string;
-  udp: number;
-}
+import type { LabPeerInfo } from '../shared/lab.ts';
+export type { LabPeerInfo };
 
 export interface BridgeServer {
   /** The URL to open: http://host:port/?token=… */

@@ -493,7 +493,7 @@ export class Discv5Engine {
     }
     const ctx = { peer: toHex(req.to.nodeId), packet: rec.seq };
     this.trace({ step: 'unmask', title: 'WHOAREYOU unmasked with our own node id: its header becomes the challenge-data', inputs: [{ name: 'masking-key (our node-id[:16])', hex: toHex(this.localId.subarray(0, 16)) }, { name: 'masking-iv', hex: toHex(p.maskingIv) }], outputs: [{ name: 'challenge-data', hex: toHex(messageAd(p.maskingIv, p.header)), note: 'masking-iv ‖ static-header ‖ authdata' }, { name: 'id-nonce', hex: toHex(a.idNonce) }, { name: 'enr-seq', hex: a.enrSeq.toString(), note: 'the seq of our record the peer knows (0: none)' }], spec: SPEC.step3, ...ctx });
-    rec.note = `challenge for our ${req.message.type}: prove who we are (id-nonce), peer knows our record at seq ${a.enrSeq}`;
+    rec.note = `challenge for our ${req.message.type}: prove who we are (id-nonce), peer knows our record at seq ${a.enrSeq}${a.enrSeq > this.localEnr.seq ? ` — more than our own seq ${this.localEnr.seq}, which cannot be: some peers (@chainsafe/discv5 11) write enr-seq left-aligned, so 1 arrives as 2^56` : ''}`;
 
     const challengeData = messageAd(p.maskingIv, p.header);
     const prepared = req.prepared;

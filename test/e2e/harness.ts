@@ -21,13 +21,8 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-export interface LabPeer {
-  name: string;
-  enr: string;
-  nodeId: string;
-  ip: string;
-  udp: number;
-}
+export type { LabPeerInfo as LabPeer } from '../../shared/lab.ts';
+import type { LabPeerInfo as LabPeer } from '../../shared/lab.ts';
 
 export interface RunningApp {
   url: string;

@@ -15,13 +15,8 @@ import { exportSession, importSession, type SessionData, type SessionNote } from
 import type { Action, CommandOutcome, FromWorker, WorkerBatch, HeldItem, PacketInfo, ReplayInfo, ReplayPacketInfo, StatusInfo, ToWorker } from '../lib/protocol.ts';
 import { shortId } from '../lib/names.ts';
 
-export interface LabPeer {
-  name: string;
-  enr: string;
-  nodeId: string;
-  ip: string;
-  udp: number;
-}
+export type { LabPeerInfo as LabPeer } from '../../shared/lab.ts';
+import type { LabPeerInfo as LabPeer } from '../../shared/lab.ts';
 
 export interface Lane {
   key: string;

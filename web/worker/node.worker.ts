@@ -178,7 +178,7 @@ async function connect(): Promise<void> {
     tunnel = t;
     attempt = 0;
     attach(sock);
-    post({ type: 'status', status: { state: 'open', detail: `connected: your node's UDP socket is ${endpointKey(sock.local)} on the bridge` } });
+    post({ type: 'status', status: { state: 'open', detail: `your node's UDP socket is ${endpointKey(sock.local)} on the bridge` } });
     t.onClose((code, reason) => {
       if (tunnel !== t) return;
       tunnel = undefined;
