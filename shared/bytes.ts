@@ -51,6 +51,12 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Big-endian unsigned integer, any length. */
 export function bytesToBigint(b: Uint8Array): bigint {
+  if (b.length <= 6) {
+    // Exact as a double: one BigInt conversion instead of one per byte.
+    let v = 0;
+    for (let i = 0; i < b.length; i++) v = v * 256 + b[i];
+    return BigInt(v);
+  }
   let n = 0n;
   for (const x of b) n = (n << 8n) | BigInt(x);
   return n;
@@ -58,13 +64,18 @@ export function bytesToBigint(b: Uint8Array): bigint {
 
 /** Minimal big-endian bytes (empty for zero), as RLP wants integers. */
 export function bigintToBytes(n: bigint | number): Uint8Array {
-  let v = BigInt(n);
-  if (v < 0n) throw new Error('negative integer');
-  const out: number[] = [];
-  while (v > 0n) {
-    out.unshift(Number(v & 0xffn));
-    v >>= 8n;
+  if (typeof n === 'number' ? n < 0 : n < 0n) throw new Error('negative integer');
+  // Ports, distances and most seqs fit a double exactly: no BigInt arithmetic for them.
+  if (typeof n === 'number' || n <= 0x1fffffffffffffn) {
+    let v = Number(n);
+    let len = 0;
+    for (let x = v; x > 0; x = Math.floor(x / 256)) len++;
+    const out = new Uint8Array(len);
+    for (let i = len - 1; i >= 0; i--, v = Math.floor(v / 256)) out[i] = v % 256;
+    return out;
   }
+  const out: number[] = [];
+  for (let v = n; v > 0n; v >>= 8n) out.unshift(Number(v & 0xffn));
   return Uint8Array.from(out);
 }
 

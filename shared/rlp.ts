@@ -119,13 +119,55 @@ export function asNumber(item: RlpItem, field: string, maxBytes = 4): number {
 
 // ---- encoding ----
 
-export function encodeRlp(input: RlpInput): Uint8Array {
+/**
+ * RLP encoding, written in one buffer (sizes first, then bytes: no copy per level).
+ * `reserve` leaves that many bytes free at the start for the caller (a message-type byte).
+ */
+export function encodeRlp(input: RlpInput, reserve = 0): Uint8Array {
+  const out = new Uint8Array(reserve + encodedLength(input));
+  writeItem(input, out, reserve);
+  return out;
+}
+
+const lengthOfLength = (len: number): number => (len < 56 ? 0 : len < 0x100 ? 1 : len < 0x10000 ? 2 : len < 0x1000000 ? 3 : 4);
+
+function payloadLength(input: RlpInput): number {
+  if (input instanceof Uint8Array) return input.length;
+  let n = 0;
+  for (const item of input) n += encodedLength(item);
+  return n;
+}
+
+function encodedLength(input: RlpInput): number {
+  if (input instanceof Uint8Array && input.length === 1 && input[0] < 0x80) return 1;
+  const len = payloadLength(input);
+  return 1 + lengthOfLength(len) + len;
+}
+
+function writeItem(input: RlpInput, out: Uint8Array, at: number): number {
   if (input instanceof Uint8Array) {
-    if (input.length === 1 && input[0] < 0x80) return input;
-    return concat(header(0x80, input.length), input);
+    if (input.length === 1 && input[0] < 0x80) {
+      out[at] = input[0];
+      return at + 1;
+    }
+    at = writeHeader(0x80, input.length, out, at);
+    out.set(input, at);
+    return at + input.length;
   }
-  const payload = concat(...input.map(encodeRlp));
-  return concat(header(0xc0, payload.length), payload);
+  at = writeHeader(0xc0, payloadLength(input), out, at);
+  for (const item of input) at = writeItem(item, out, at);
+  return at;
+}
+
+function writeHeader(base: number, len: number, out: Uint8Array, at: number): number {
+  const ll = lengthOfLength(len);
+  if (ll === 0) {
+    out[at] = base + len;
+    return at + 1;
+  }
+  out[at] = base + 55 + ll;
+  for (let i = ll; i >= 1; i--) out[at + i] = (len >>> (8 * (ll - i))) & 0xff;
+  return at + 1 + ll;
 }
 
 /** A list from items that are already RLP-encoded (kept byte-exact, e.g. raw ENR values). */

@@ -50,7 +50,9 @@ export function encodeMessage(m: Message): Uint8Array {
       data = [m.requestId, m.response];
       break;
   }
-  return withType(m, encodeRlp(data));
+  const out = encodeRlp(data, 1);
+  out[0] = MESSAGE_CODES[m.type];
+  return out;
 }
 
 function withType(m: Message, rlp: Uint8Array): Uint8Array {

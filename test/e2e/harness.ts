@@ -2,7 +2,7 @@
 // stale, lab of chainsafe discv5 nodes, bridge), reads the URL it prints, and drives headless
 // Chromium (Debian's /usr/bin/chromium through playwright-core). close() stops all of it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
@@ -79,6 +79,7 @@ export async function startApp(args: string[] = [], timeoutMs = 180_000): Promis
 }
 
 export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's (apt-get install -y chromium) or set CHROMIUM_PATH`);
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 }
 
