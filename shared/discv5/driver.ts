@@ -38,7 +38,16 @@ export class Discv5Driver {
     private readonly clock: Clock = wallClock,
   ) {
     socket.onMessage((bytes, from) => {
-      if (!this.closed) this.apply(node.receive(bytes, from, this.clock()));
+      if (this.closed) return;
+      // The engine turns bad packets into rejections; this guards the I/O loop against a bug.
+      let out: NodeOutput;
+      try {
+        out = node.receive(bytes, from, this.clock());
+      } catch (e) {
+        this.listeners.forEach((l) => l.error?.(e instanceof Error ? e : new Error(String(e))));
+        return;
+      }
+      this.apply(out);
     });
     socket.onError((e) => this.listeners.forEach((l) => l.error?.(e)));
   }
