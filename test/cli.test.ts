@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import vectors from './vectors/enr.json' with { type: 'json' };
+import { startLab } from '../bridge/lab.ts';
 
 const CLI = ['--import', 'tsx', 'bridge/cli/main.ts'];
 const children: ChildProcess[] = [];
@@ -123,4 +124,24 @@ describe('handshake-lab discv5 (CLI ↔ CLI over loopback)', () => {
     expect(r.code).toBe(1);
     expect(r.stdout.trim().split('\n').at(-1)).toMatch(/^FAILED: timeout/);
   });
+});
+
+describe('handshake-lab discv5 lookup (CLI → a lab of @chainsafe/discv5 nodes)', () => {
+  it('prints the steps and the 16 closest nodes, which are the true 16 closest of the lab', async () => {
+    const lab = await startLab({ size: 20 });
+    try {
+      const target = 'ab'.repeat(32);
+      const r = await run(['discv5', 'lookup', lab.peers[0].enr, target, '--json'], 60_000);
+      expect(r.code).toBe(0);
+      const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      expect(lines.filter((l) => l.type === 'lookup' && l.event === 'queried').length).toBeGreaterThan(1);
+      const result = lines.at(-1);
+      expect(result.type).toBe('result');
+      const xor = (id: string) => BigInt(`0x${id}`) ^ BigInt(`0x${target}`);
+      const truth = lab.peers.map((p) => p.nodeId).sort((a, b) => (xor(a) < xor(b) ? -1 : 1)).slice(0, 16);
+      expect(result.closest.map((c: { nodeId: string }) => c.nodeId)).toEqual(truth);
+    } finally {
+      await lab.close();
+    }
+  }, 90_000);
 });
