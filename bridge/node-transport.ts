@@ -10,6 +10,7 @@ import type {
   Resolver,
   StreamConnection,
   StreamEndReason,
+  StreamListener,
   StreamTransport,
 } from '../shared/transport.ts';
 import { normalizeIp } from '../shared/tunnel/ip.ts';
@@ -130,6 +131,10 @@ class NodeStream implements StreamConnection {
   onDrain(handler: () => void): void {
     this.socket.on('drain', handler);
   }
+  onEnd(handler: () => void): void {
+    if (this.socket.readableEnded) handler();
+    else this.socket.once('end', handler);
+  }
   onClose(handler: (reason: StreamEndReason, detail?: string) => void): void {
     const fire = () => handler(this.reason ?? closeReasonOf(this.error), this.error?.code);
     if (this.socket.closed) fire();
@@ -174,3 +179,27 @@ export const nodeResolver: Resolver = {
     return [...new Set(answers.map((a) => unmap(a.address)))];
   },
 };
+
+/** A TCP listener over net (the CLI's and tests' recipient role); connections are half-open capable. */
+export function listenTcp(ip: string, port: number): Promise<StreamListener> {
+  return new Promise((resolve, reject) => {
+    const handlers: ((c: StreamConnection) => void)[] = [];
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+      const remote = { ip: unmap(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
+      const conn = new NodeStream(socket, remote);
+      if (handlers.length === 0) socket.destroy();
+      for (const h of handlers) h(conn);
+    });
+    server.once('error', reject);
+    server.listen({ host: ip, port }, () => {
+      server.removeListener('error', reject);
+      const a = server.address() as net.AddressInfo;
+      const localIp = isWildcard(ip) ? (ip === '::' ? '::1' : '127.0.0.1') : unmap(a.address);
+      resolve({
+        local: { ip: localIp, port: a.port },
+        onConnection: (h) => handlers.push(h),
+        close: () => server.close(),
+      });
+    });
+  });
+}

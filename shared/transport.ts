@@ -33,6 +33,8 @@ export interface StreamConnection {
   write(bytes: Uint8Array): boolean;
   onData(handler: (bytes: Uint8Array) => void): void;
   onDrain(handler: () => void): void;
+  /** The peer half-closed: no more data will arrive (we may still write). */
+  onEnd(handler: () => void): void;
   /** Called once, when the connection is fully closed. */
   onClose(handler: (reason: StreamEndReason, detail?: string) => void): void;
   /** Half-close: no more writes from us; reading goes on. */
@@ -42,6 +44,13 @@ export interface StreamConnection {
 
 export interface StreamTransport {
   connect(to: Endpoint, options?: { timeoutMs?: number }): Promise<StreamConnection>;
+}
+
+/** A listening TCP socket (the recipient role): each peer that dials in is handed over. */
+export interface StreamListener {
+  readonly local: Endpoint;
+  onConnection(handler: (conn: StreamConnection) => void): void;
+  close(): void;
 }
 
 export interface Resolver {

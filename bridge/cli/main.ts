@@ -12,8 +12,9 @@ import { secureRandom } from '../../shared/random.ts';
 import { endpointKey } from '../../shared/transport.ts';
 import { nodeDatagramTransport } from '../node-transport.ts';
 import { printPacket, printTrace, stdoutPrinter, type Printer } from './format.ts';
+import { btcCommand, BTC_USAGE } from './commands/btc.ts';
+import { intOption, UsageError } from './usage.ts';
 
-class UsageError extends Error {}
 
 const USAGE = `usage: handshake-lab <command>
   enr <enr-text> [--json]                         decode and verify a node record
@@ -22,6 +23,7 @@ const USAGE = `usage: handshake-lab <command>
   discv5 talkreq <enr|enode> <protocol> <hex> [--json]
   discv5 lookup <bootstrap-enr> [target-node-id] [--json]
   discv5 listen [--ip A] [--port N] [--key hex] [--json]
+${BTC_USAGE}
 Options: --timeout ms (per attempt, default 2000), --retries n (default 2), --json (one JSON object per line)`;
 
 async function main(argv: string[]): Promise<number> {
@@ -36,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
       ip: { type: 'string' },
       port: { type: 'string' },
       key: { type: 'string' },
+      network: { type: 'string' },
+      concurrency: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -46,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   if (cmd === 'enr') return enrCommand(out, sub);
+  if (cmd === 'btc') return btcCommand(out, [sub, ...rest].filter((a) => a !== undefined), values);
   if (cmd !== 'discv5') throw new UsageError(`unknown command "${cmd}"`);
   const timing = { requestTimeoutMs: intOption(values.timeout, 'timeout', 2000, 50, 600_000), retries: intOption(values.retries, 'retries', 2, 0, 10) };
   switch (sub) {
@@ -80,12 +85,6 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown discv5 command "${sub ?? ''}"`);
   }
-}
-
-function intOption(v: string | undefined, name: string, dflt: number, min: number, max: number): number {
-  if (v === undefined) return dflt;
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`bad --${name} "${v}": a whole number from ${min} to ${max}`);
-  return Number(v);
 }
 
 function target(text: string | undefined): NodeContact {

@@ -415,6 +415,8 @@ class TunnelStream implements StreamConnection {
   private readonly dataHandlers: ((bytes: Uint8Array) => void)[] = [];
   private readonly drainHandlers: (() => void)[] = [];
   private readonly closeHandlers: ((reason: StreamEndReason, detail?: string) => void)[] = [];
+  private readonly endHandlers: (() => void)[] = [];
+  private remoteEndedSeen = false;
   /** Bytes sent and not yet acknowledged by the bridge (at most `window`). */
   private inflight = 0;
   private readonly queue: Uint8Array[] = [];
@@ -461,6 +463,11 @@ class TunnelStream implements StreamConnection {
   onClose(handler: (reason: StreamEndReason, detail?: string) => void): void {
     if (this.closedReason) handler(...this.closedReason);
     else this.closeHandlers.push(handler);
+  }
+
+  onEnd(handler: () => void): void {
+    if (this.remoteEndedSeen) handler();
+    else this.endHandlers.push(handler);
   }
 
   end(): void {
@@ -527,6 +534,9 @@ class TunnelStream implements StreamConnection {
       this.client.send({ type: 'tcp-ack', id: this.id, bytes: this.consumed });
       this.consumed = 0;
     }
+    if (this.remoteEndedSeen || this.closedReason) return;
+    this.remoteEndedSeen = true;
+    for (const h of this.endHandlers.splice(0)) h();
   }
 
   /** @internal */
