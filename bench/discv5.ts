@@ -7,6 +7,7 @@
 // both alike; medians are reported. Options: --samples N (default 40), --quick.
 import os from 'node:os';
 import { codecCases } from './codec.ts';
+import { fmt, latency, median, pad, printLatency, rate, withLimit } from './stats.ts';
 import { nodeDatagramTransport } from '../bridge/node-transport.ts';
 import { randomPrivateKey } from '../shared/crypto.ts';
 import { Discv5Driver } from '../shared/discv5/driver.ts';
@@ -24,29 +25,6 @@ const CODEC_ROUNDS = quick ? 5 : 9;
 const CODEC_ROUND_MS = quick ? 150 : 250;
 /** No sample may hang the benchmark: a ping that takes longer than this fails it. */
 const PING_LIMIT_MS = 5000;
-
-const median = (xs: number[]): number => quantile(xs, 0.5);
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const at = (s.length - 1) * q;
-  const lo = Math.floor(at);
-  return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (at - lo);
-}
-const fmt = (n: number, digits = 2) => n.toFixed(digits);
-const pad = (s: string, n: number) => s.padEnd(n);
-
-/** ops/s of `fn` over about `ms` milliseconds. */
-function rate(fn: () => void, ms: number): number {
-  let n = 0;
-  const t0 = performance.now();
-  let t = t0;
-  while (t - t0 < ms) {
-    for (let i = 0; i < 100; i++) fn();
-    n += 100;
-    t = performance.now();
-  }
-  return n / ((t - t0) / 1000);
-}
 
 function codec(): { name: string; ours: number; oneShot: number; theirs: number }[] {
   const results = [];
@@ -66,14 +44,6 @@ function codec(): { name: string; ours: number; oneShot: number; theirs: number 
   return results;
 }
 
-function withLimit<T>(p: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no PONG within ${PING_LIMIT_MS} ms`)), PING_LIMIT_MS);
-  });
-  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
-}
-
 /** Our node as the CLI's `discv5 ping` makes it: fresh key, fresh socket, loopback record. Returns ms to PONG. */
 async function oursPings(to: NodeContact): Promise<number> {
   const socket = await nodeDatagramTransport.openDatagram({ ip: '127.0.0.1', port: 0 });
@@ -82,7 +52,7 @@ async function oursPings(to: NodeContact): Promise<number> {
   const driver = new Discv5Driver(new Discv5Node({ privateKey, enr }), socket);
   try {
     const t0 = performance.now();
-    const outcome = await withLimit(driver.ping(to), 'our node');
+    const outcome = await withLimit(driver.ping(to), PING_LIMIT_MS, 'our node');
     const ms = performance.now() - t0;
     if (!outcome.ok) throw new Error(`our ping failed: ${outcome.reason}`);
     return ms;
@@ -96,42 +66,11 @@ async function chainsafePings(to: ReturnType<typeof theirs>): Promise<number> {
   const node = await startChainsafeNode();
   try {
     const t0 = performance.now();
-    await withLimit(node.discv5.sendPing(to), 'chainsafe node');
+    await withLimit(node.discv5.sendPing(to), PING_LIMIT_MS, 'chainsafe node');
     return performance.now() - t0;
   } finally {
     await node.stop();
   }
-}
-
-interface Latency {
-  ours: number[];
-  theirs: number[];
-}
-
-/** Interleaved samples: ours, theirs, ours, … (warm-up samples first, not counted). */
-async function latency(oursSample: () => Promise<number>, theirsSample: () => Promise<number>): Promise<Latency> {
-  for (let i = 0; i < 3; i++) (await oursSample(), await theirsSample());
-  const out: Latency = { ours: [], theirs: [] };
-  for (let i = 0; i < SAMPLES; i++) {
-    if (i % 2 === 0) {
-      out.ours.push(await oursSample());
-      out.theirs.push(await theirsSample());
-    } else {
-      out.theirs.push(await theirsSample());
-      out.ours.push(await oursSample());
-    }
-  }
-  return out;
-}
-
-function printLatency(title: string, oursLabel: string, theirsLabel: string, l: Latency, aim: number): void {
-  const mo = median(l.ours);
-  const mt = median(l.theirs);
-  console.log(`\n${title} (${SAMPLES} fresh sessions each, interleaved)`);
-  console.log(`  ${pad(oursLabel, 44)} median ${fmt(mo)} ms   p90 ${fmt(quantile(l.ours, 0.9))} ms   min ${fmt(Math.min(...l.ours))} ms`);
-  console.log(`  ${pad(theirsLabel, 44)} median ${fmt(mt)} ms   p90 ${fmt(quantile(l.theirs, 0.9))} ms   min ${fmt(Math.min(...l.theirs))} ms`);
-  const ratio = mo / mt;
-  console.log(`  ratio ours/theirs (median) ${fmt(ratio)}   aim ≤ ${aim}   ${ratio <= aim ? 'MET' : 'MISSED'}`);
 }
 
 async function main(): Promise<void> {
@@ -150,7 +89,7 @@ async function main(): Promise<void> {
     const target = await startChainsafeNode();
     nodes.push(target);
     const targetTheirs = theirs(target.enr);
-    const l2 = await latency(() => oursPings(target.contact), () => chainsafePings(targetTheirs));
+    const l2 = await latency(SAMPLES, () => oursPings(target.contact), () => chainsafePings(targetTheirs));
     printLatency('(2) cold handshake + PING → PONG to a chainsafe node', 'our node (fresh, as the CLI) → chainsafe', 'fresh chainsafe node → chainsafe', l2, 0.8);
 
     // (3) A fresh chainsafe node pings our listener, or a chainsafe listener.
@@ -162,7 +101,7 @@ async function main(): Promise<void> {
       nodes.push(csListener);
       const oursAsTheirs = theirs(listener.node.enr);
       const csAsTheirs = theirs(csListener.enr);
-      const l3 = await latency(() => chainsafePings(oursAsTheirs), () => chainsafePings(csAsTheirs));
+      const l3 = await latency(SAMPLES, () => chainsafePings(oursAsTheirs), () => chainsafePings(csAsTheirs));
       printLatency('(3) cold handshake + PING → PONG from a fresh chainsafe node', 'fresh chainsafe node → our listener', 'fresh chainsafe node → chainsafe listener', l3, 0.8);
     } finally {
       listener.close();

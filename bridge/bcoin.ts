@@ -11,6 +11,7 @@ export interface BcoinNode {
     options: unknown;
     server: { address(): { address: string; port: number } };
     peers: { size(): number; head(): unknown };
+    nonces: { remove(hostname: string): void };
   };
   open(): Promise<void>;
   connect(): Promise<void>;
@@ -19,6 +20,7 @@ export interface BcoinNode {
 
 export interface BcoinPeer {
   handshake: boolean;
+  hostname(): string;
   version: number;
   agent: string;
   destroy(): void;
@@ -92,6 +94,9 @@ export async function bcoinDial(node: BcoinNode, host: string, port: number): Pr
   const bcoin = loadBcoin();
   const addr = bcoin.net.NetAddress.fromHostname(`${host.includes(':') ? `[${host}]` : host}:${port}`, node.network);
   const peer = bcoin.net.Peer.fromOutbound(node.pool.options, addr) as BcoinPeer;
+  // The pool frees a peer's version nonce when the peer closes; a peer made outside the pool
+  // must do it itself, or the next dial to the same host fails bcoin's one-nonce-per-host check.
+  peer.once('close', () => node.pool.nonces.remove(peer.hostname()));
   await peer.open();
   return peer;
 }

@@ -6,6 +6,7 @@ import ipaddr from 'ipaddr.js';
 export function ipToBytes(text: string): Uint8Array | undefined {
   const quad = canonicalQuad(text);
   if (quad) return quad;
+  if (text === '::') return new Uint8Array(16);
   const s = text.trim().replace(/^\[(.*)\]$/, '$1');
   if (!ipaddr.isValid(s)) return undefined;
   let addr = ipaddr.parse(s);
@@ -18,6 +19,11 @@ export function ipToBytes(text: string): Uint8Array | undefined {
 export function bytesToIp(b: Uint8Array): string | undefined {
   if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`; // the one IPv4 text form
   if (b.length !== 16) return undefined;
+  // Fast paths for what every Bitcoin version carries: ::ffff:a.b.c.d and the all-zero address.
+  let zeros = 0;
+  while (zeros < 10 && b[zeros] === 0) zeros++;
+  if (zeros === 10 && b[10] === 0xff && b[11] === 0xff) return `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+  if (zeros === 10 && b[10] === 0 && b[11] === 0 && b[12] === 0 && b[13] === 0 && b[14] === 0 && b[15] === 0) return '::';
   let addr = ipaddr.fromByteArray(Array.from(b));
   if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) addr = (addr as ipaddr.IPv6).toIPv4Address();
   return addr.toString();

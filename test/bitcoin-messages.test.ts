@@ -85,7 +85,7 @@ describe('bitcoin messages: the developer reference examples', () => {
     expect(d.error).toBeUndefined();
     const payload = d.layers[1];
     const hexes = payload.fields.map((f) => toHex(payload.bytes.subarray(f.offset, f.offset + f.length)));
-    expect(hexes).toEqual(version.fields!.map((f) => f.hex));
+    expect(hexes).toEqual((version.fields as { hex: string }[]).map((f) => f.hex));
     expect(payload.fields.find((f) => f.name === 'user_agent')!.value).toBe('"/Satoshi:0.9.3/"');
     expect(payload.fields.find((f) => f.name === 'addr_recv IP address')!.value).toBe('198.27.100.9');
     expect(payload.fields.find((f) => f.name === 'addr_recv port')!.value).toBe('8333');

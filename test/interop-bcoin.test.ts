@@ -12,6 +12,7 @@ import type { WireRecord } from '../shared/engine.ts';
 import { secureRandom } from '../shared/random.ts';
 import type { StreamListener } from '../shared/transport.ts';
 import { runCli } from './helpers/cli-process.ts';
+import { startHosts } from './helpers/btc-hosts.ts';
 
 const quiet = { json: false, line: () => undefined, object: () => undefined };
 let bcoin: BcoinNode;
@@ -119,41 +120,13 @@ describe('70016 between our own dialer and listener over real TCP', () => {
 
 describe('many addresses at once', () => {
   it('32 addresses, 8 of which never answer: every one gets its outcome, the silent ones by timeout', async () => {
-    let port = 0;
-    const listeners: StreamListener[] = [];
-    const drivers: EngineDriver<unknown, BitcoinEvent>[] = [];
-    const silent: import('node:net').Server[] = [];
-    const net = await import('node:net');
+    const hosts = await startHosts(32, (i) => i % 4 === 3);
     try {
-      for (let i = 1; i <= 32; i++) {
-        const ip = `127.0.0.${i + 10}`;
-        if (i === 1) {
-          // The first listener picks a free port; every other address uses the same one, as a DNS seed's nodes do.
-          const l = await listenTcp(ip, 0);
-          port = l.local.port;
-          l.close();
-        }
-        if (i % 4 === 0) {
-          // Accepts the connection and never says a word.
-          const s = net.createServer(() => undefined);
-          await new Promise<void>((res) => s.listen(port, ip, () => res()));
-          silent.push(s);
-        } else {
-          const l = await listenTcp(ip, port);
-          const d = new EngineDriver(new BitcoinEngine({ network: NETWORKS.regtest, random: secureRandom, accept: true, afterHandshake: 'stay' }), {}) as EngineDriver<unknown, BitcoinEvent>;
-          l.onConnection((c) => d.accept(c));
-          listeners.push(l);
-          drivers.push(d);
-        }
-      }
-      const addresses = Array.from({ length: 32 }, (_, i) => ({ ip: `127.0.0.${i + 11}`, port }));
-      const r = await runHandshakes({ out: quiet, network: NETWORKS.regtest, name: 'room', addresses, timeoutMs: 1000, concurrency: 32, streams: nodeStreamTransport });
+      const r = await runHandshakes({ out: quiet, network: NETWORKS.regtest, name: 'room', addresses: hosts.addresses, timeoutMs: 1000, concurrency: 32, streams: nodeStreamTransport });
       expect([r.success, r.partial, r.failed]).toEqual([24, 0, 8]);
       for (const f of r.results.filter((x) => x.outcome === 'FAILED')) expect(f.reason).toBe('timeout: no version within 1000 ms');
     } finally {
-      for (const d of drivers) d.close();
-      for (const l of listeners) l.close();
-      for (const s of silent) s.close();
+      hosts.close();
     }
   });
 });

@@ -16,7 +16,7 @@ export function bitcoinFramer(network: Network): (q: ByteQueue) => FrameResult<D
     const offset = q.offset;
     try {
       if (q.length < HEADER_SIZE) {
-        if (q.length >= 4) checkMagic(q.peek(4)!, network);
+        if (q.length >= 4) checkMagic(q.peek(4)!, 0, network);
         return { type: 'need-more' };
       }
       const header = readHeader(new Reader(q.peek(HEADER_SIZE)!), network);

@@ -1,8 +1,7 @@
 // Bitcoin P2P messages (v1 transport): the 24-byte header and the payloads of the
 // handshake and the messages peers send around it. One reader decodes and, when asked,
 // records every field, so the dissection is the decoder's own view of the bytes.
-import { sha256 } from '@noble/hashes/sha2.js';
-import { equalBytes } from '../bytes.ts';
+import { sha256d } from '../crypto.ts';
 import { asWireError, attempt, fail, type Result } from '../errors.ts';
 import type { Dissection, Field, Layer } from '../dissect.ts';
 import { bytesToIp, ipToBytes } from '../ip.ts';
@@ -13,7 +12,6 @@ import {
 import { hexOf, Reader, Writer, type FieldDoc } from './wire.ts';
 
 export interface Header {
-  magic: Uint8Array;
   command: string;
   length: number;
   checksum: Uint8Array;
@@ -54,7 +52,7 @@ export type BtcMessage =
   | { command: 'alert'; payload: Uint8Array; signature: Uint8Array }
   | { command: string; unknown: true; payload: Uint8Array };
 
-export const checksumOf = (payload: Uint8Array): Uint8Array => sha256(sha256(payload)).subarray(0, 4);
+export const checksumOf = (payload: Uint8Array): Uint8Array => sha256d(payload).subarray(0, 4);
 
 // ---- header ----
 
@@ -68,18 +66,20 @@ const H = {
 
 /** Reads and checks a header: magic (when `network` is given), command spelling, length limit. */
 export function readHeader(r: Reader, network?: Network): Header {
-  const magic = r.bytesOf(4, H.magic, (m) => `${hexOf(m)} (${networkByMagic(m)?.name ?? 'unknown network'})`);
-  if (network) checkMagic(magic, network);
-  const command = parseCommand(r.bytesOf(COMMAND_SIZE, H.command, commandText));
+  const at = r.skip(4, H.magic, (m) => `${hexOf(m)} (${networkByMagic(m)?.name ?? 'unknown network'})`);
+  if (network) checkMagic(r.bytes, at, network);
+  const command = parseCommand(r.bytes, r.skip(COMMAND_SIZE, H.command, commandText));
   const length = r.u32le(H.length, (n) => `${n} bytes`);
   if (length > MAX_MESSAGE_LENGTH) fail('too-large', 'length', `${length} bytes is over the ${MAX_MESSAGE_LENGTH}-byte message limit`);
   const checksum = r.bytesOf(4, H.checksum);
-  return { magic, command, length, checksum };
+  return { command, length, checksum };
 }
 
-/** Throws unless `magic` is the network's start string. */
-export function checkMagic(magic: Uint8Array, network: Network): void {
-  if (equalBytes(magic, network.magic)) return;
+/** Throws unless the 4 bytes at `at` are the network's start string. */
+export function checkMagic(bytes: Uint8Array, at: number, network: Network): void {
+  const m = network.magic;
+  if (bytes[at] === m[0] && bytes[at + 1] === m[1] && bytes[at + 2] === m[2] && bytes[at + 3] === m[3]) return;
+  const magic = bytes.subarray(at, at + 4);
   const other = networkByMagic(magic);
   fail('bad-value', 'magic', `${hexOf(magic)} is not ${network.name}'s ${hexOf(network.magic)}${other ? ` (it is ${other.name}'s)` : ''}`);
 }
@@ -90,16 +90,18 @@ function commandText(b: Uint8Array): string {
   return `"${s}"`;
 }
 
-/** ASCII letters/digits, then only NULs (Core: CMessageHeader::IsCommandValid). */
-function parseCommand(b: Uint8Array): string {
-  let end = b.indexOf(0);
-  if (end === -1) end = b.length;
-  if (end === 0) fail('bad-value', 'command', 'empty command');
-  for (let i = 0; i < b.length; i++) {
-    const c = b[i];
-    if (i < end ? c < 0x20 || c > 0x7e : c !== 0) fail('bad-value', 'command', `byte ${i} (0x${c.toString(16).padStart(2, '0')}) is not allowed in a command`);
+/** The 12 bytes at `at`: printable ASCII, then only NULs (Core: CMessageHeader::IsCommandValid). */
+function parseCommand(b: Uint8Array, at: number): string {
+  let command = '';
+  let ended = false;
+  for (let i = 0; i < COMMAND_SIZE; i++) {
+    const c = b[at + i];
+    if (c === 0) ended = true;
+    else if (ended || c < 0x20 || c > 0x7e) fail('bad-value', 'command', `byte ${i} (0x${c.toString(16).padStart(2, '0')}) is not allowed in a command`);
+    else command += String.fromCharCode(c);
   }
-  return String.fromCharCode(...b.subarray(0, end));
+  if (command.length === 0) fail('bad-value', 'command', 'empty command');
+  return command;
 }
 
 // ---- payloads ----
@@ -131,9 +133,16 @@ const servicesText = (s: bigint): string => `0x${s.toString(16).padStart(16, '0'
 
 function readNetAddr(r: Reader, d: { services: FieldDoc; ip: FieldDoc; port: FieldDoc }): NetAddr {
   const services = r.u64le(d.services, servicesText);
-  const raw = r.bytesOf(16, d.ip, (b) => bytesToIp(b) ?? hexOf(b));
+  const ip = ipAt(r.bytes, r.skip(16, d.ip, (b) => bytesToIp(b) ?? hexOf(b)));
   const port = r.u16be(d.port);
-  return { services, ip: bytesToIp(raw) ?? '::', port };
+  return { services, ip, port };
+}
+
+/** The 16-byte address at `at` as text; IPv4-mapped ones (nearly all) without a copy. */
+function ipAt(b: Uint8Array, at: number): string {
+  let mapped = b[at + 10] === 0xff && b[at + 11] === 0xff;
+  for (let i = 0; mapped && i < 10; i++) mapped = b[at + i] === 0;
+  return mapped ? `${b[at + 12]}.${b[at + 13]}.${b[at + 14]}.${b[at + 15]}` : (bytesToIp(b.subarray(at, at + 16)) ?? '::');
 }
 
 function readVersion(r: Reader): Version {
@@ -230,8 +239,9 @@ export function decodeMessage(raw: Uint8Array, network?: Network): Result<Decode
 export function readBody(header: Header, rest: Uint8Array, fields?: Field[]): BtcMessage {
   if (rest.length < header.length) fail('truncated', 'payload', `header says ${header.length} bytes, ${rest.length} present`);
   if (rest.length > header.length) fail('trailing-bytes', 'payload', `${rest.length - header.length} bytes after the payload`);
-  const sum = checksumOf(rest);
-  if (!equalBytes(sum, header.checksum)) fail('bad-value', 'checksum', `${hexOf(header.checksum)} does not match the payload (SHA256d gives ${hexOf(sum)})`);
+  const sum = sha256d(rest);
+  const c = header.checksum;
+  if (sum[0] !== c[0] || sum[1] !== c[1] || sum[2] !== c[2] || sum[3] !== c[3]) fail('bad-value', 'checksum', `${hexOf(header.checksum)} does not match the payload (SHA256d gives ${hexOf(sum.subarray(0, 4))})`);
   return readPayload(header.command, new Reader(rest, fields));
 }
 
@@ -244,8 +254,8 @@ export function encodePayload(msg: BtcMessage, w = new Writer()): Writer {
       if (v.version < VERSION_WITH_NONCE) return w;
       writeNetAddr(w, v.addrFrom ?? { services: 0n, ip: '::', port: 0 });
       w.bytes(v.nonce ?? new Uint8Array(8));
-      const ua = asciiBytes(v.userAgent ?? '');
-      w.compactSize(ua.length).bytes(ua).u32le(v.startHeight ?? 0);
+      const ua = v.userAgent ?? '';
+      w.compactSize(ua.length).latin1(ua).u32le(v.startHeight ?? 0);
       if (v.version >= VERSION_WITH_RELAY) w.u8(v.relay === false ? 0 : 1);
       return w;
     }
@@ -284,13 +294,11 @@ function writeNetAddr(w: Writer, a: NetAddr): void {
 
 const V4_MAPPED = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff);
 
-const asciiBytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
-
 /** Header + payload, ready to write to the stream. */
 export function encodeMessage(network: Network, msg: BtcMessage): Uint8Array {
   if (msg.command.length === 0 || msg.command.length > COMMAND_SIZE) throw new RangeError(`command "${msg.command}" must be 1–12 characters`);
   const w = new Writer(160);
-  w.bytes(new Uint8Array(HEADER_SIZE));
+  w.skip(HEADER_SIZE);
   encodePayload(msg, w);
   const out = w.finish();
   const payload = out.subarray(HEADER_SIZE);
@@ -301,7 +309,11 @@ export function encodeMessage(network: Network, msg: BtcMessage): Uint8Array {
   out[17] = (n >>> 8) & 0xff;
   out[18] = (n >>> 16) & 0xff;
   out[19] = (n >>> 24) & 0xff;
-  out.set(checksumOf(payload), 20);
+  const sum = sha256d(payload);
+  out[20] = sum[0];
+  out[21] = sum[1];
+  out[22] = sum[2];
+  out[23] = sum[3];
   return out;
 }
 
@@ -362,6 +374,6 @@ export function summarizeBitcoin(msg: BtcMessage, size?: number): string {
 /** The command of a raw message without decoding the rest (for labels of refused bytes). */
 export function peekCommand(raw: Uint8Array): string | undefined {
   if (raw.length < HEADER_SIZE) return undefined;
-  const r = attempt(() => parseCommand(raw.subarray(4, 16)));
+  const r = attempt(() => parseCommand(raw, 4));
   return r.ok ? r.value : undefined;
 }

@@ -35,6 +35,15 @@ export class Reader {
     this.fields?.push({ name: doc.name, offset: start, length: this.at - start, value, meaning: doc.meaning, ...(doc.spec ? { spec: doc.spec } : {}), ...(children ? { children } : {}) });
   }
 
+  /** Claims `n` bytes as a field without copying or viewing them (the caller reads them in place). */
+  skip(n: number, doc: FieldDoc, show: (b: Uint8Array) => string = hexOf): number {
+    this.need(n, doc.name);
+    const start = this.at;
+    this.at += n;
+    if (this.fields) this.record(start, doc, show(this.bytes.subarray(start, start + n)));
+    return start;
+  }
+
   bytesOf(n: number, doc: FieldDoc, show: (b: Uint8Array) => string = hexOf): Uint8Array {
     this.need(n, doc.name);
     const start = this.at;
@@ -124,15 +133,31 @@ export function readU32le(b: Uint8Array, at: number): number {
 }
 
 export function readU64le(b: Uint8Array, at: number): bigint {
-  return (BigInt(readU32le(b, at + 4)) << 32n) | BigInt(readU32le(b, at));
+  const hi = readU32le(b, at + 4);
+  const lo = readU32le(b, at);
+  return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
 }
 
-/** A growable buffer for encoding; one allocation for a typical handshake message. */
+// Messages are encoded into slices of a shared slab (as Node pools small Buffers): a typed
+// array's backing store costs more to allocate than the whole of a verack's encoding.
+const SLAB_SIZE = 16 * 1024;
+let slab = new Uint8Array(SLAB_SIZE);
+let slabAt = 0;
+
+/** A growable buffer for encoding; small messages take a fresh, zeroed part of the slab. */
 export class Writer {
   private buf: Uint8Array;
   private at = 0;
   constructor(capacity = 128) {
-    this.buf = new Uint8Array(capacity);
+    if (capacity > SLAB_SIZE / 4) this.buf = new Uint8Array(capacity);
+    else {
+      if (slabAt + capacity > SLAB_SIZE) {
+        slab = new Uint8Array(SLAB_SIZE);
+        slabAt = 0;
+      }
+      this.buf = slab.subarray(slabAt, slabAt + capacity);
+      slabAt += capacity;
+    }
   }
   private room(n: number): void {
     if (this.at + n <= this.buf.length) return;
@@ -144,6 +169,18 @@ export class Writer {
     this.room(b.length);
     this.buf.set(b, this.at);
     this.at += b.length;
+    return this;
+  }
+  /** Latin-1 text, one byte per character (Bitcoin's var_str payloads are ASCII). */
+  latin1(text: string): this {
+    this.room(text.length);
+    for (let i = 0; i < text.length; i++) this.buf[this.at++] = text.charCodeAt(i) & 0xff;
+    return this;
+  }
+  /** Leaves `n` zero bytes to fill in later (a header whose length and checksum follow the payload). */
+  skip(n: number): this {
+    this.room(n);
+    this.at += n;
     return this;
   }
   u8(v: number): this {
@@ -163,6 +200,7 @@ export class Writer {
     return this;
   }
   u64le(v: bigint): this {
+    if (v >= 0n && v <= 0xffffffffn) return this.u32le(Number(v)).u32le(0); // the common case, without 64-bit BigInt math
     const u = BigInt.asUintN(64, v);
     this.u32le(Number(u & 0xffffffffn));
     return this.u32le(Number(u >> 32n));
@@ -177,6 +215,6 @@ export class Writer {
     return this.at;
   }
   finish(): Uint8Array {
-    return this.buf.subarray(0, this.at);
+    return this.at === this.buf.length ? this.buf : this.buf.subarray(0, this.at);
   }
 }
