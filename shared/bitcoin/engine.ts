@@ -30,6 +30,8 @@ export interface BitcoinConfig {
   afterHandshake?: 'close' | 'stay';
   /** Accept inbound connections (the recipient role). */
   accept?: boolean;
+  /** Numbers wire records (WireRecord.seq). Engines that share one timeline share one counter. */
+  packetSeq?: () => number;
 }
 
 export type Outcome = 'SUCCESS' | 'PARTIAL' | 'FAILED';
@@ -73,13 +75,15 @@ const BEFORE_VERACK = new Set(['wtxidrelay', 'sendaddrv2', 'sendtxrcncl']);
 export class BitcoinEngine implements Engine<BitcoinCommand, BitcoinEvent> {
   readonly protocol = PROTOCOL;
   private readonly conns = new Map<ConnectionId, Connection>();
-  private seq = 0;
+  private readonly nextSeq: () => number;
   private nextConn = 1;
   private out: EngineOutput<BitcoinEvent> = fresh();
   private readonly framer;
 
   constructor(readonly config: BitcoinConfig) {
     this.framer = bitcoinFramer(config.network);
+    let seq = 0;
+    this.nextSeq = config.packetSeq ?? (() => ++seq);
   }
 
   get network(): Network {
@@ -310,7 +314,7 @@ export class BitcoinEngine implements Engine<BitcoinCommand, BitcoinEvent> {
   }
 
   private record(c: Connection, direction: 'in' | 'out', raw: Uint8Array, kind: string, summary: string, at: number, streamOffset: number, rejected?: string): WireRecord {
-    const r: WireRecord = { seq: ++this.seq, protocol: PROTOCOL, direction, at, peer: c.peer, conn: c.id, streamOffset, raw, kind, summary, ...(rejected ? { rejected } : {}) };
+    const r: WireRecord = { seq: this.nextSeq(), protocol: PROTOCOL, direction, at, peer: c.peer, conn: c.id, streamOffset, raw, kind, summary, ...(rejected ? { rejected } : {}) };
     this.out.records.push(r);
     return r;
   }

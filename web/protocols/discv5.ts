@@ -1,0 +1,54 @@
+// discv5 in the page: labels, colours, inspector steps and Step narration. The bytes are
+// dissected by shared/discv5; the narration's words live in web/lessons/discv5.ts.
+import { parseHex } from '../../shared/bytes.ts';
+import { dissectDiscv5 } from '../../shared/discv5/dissect-packet.ts';
+import { lessonFor, MESSAGE_NOTES } from '../lessons/discv5.ts';
+import { shortId } from '../lib/names.ts';
+import type { Narration, ProtocolView, RecordView } from './types.ts';
+
+const COLORS: Record<string, string> = {
+  random: 'var(--k-random)',
+  WHOAREYOU: 'var(--k-whoareyou)',
+  handshake: 'var(--k-handshake)',
+  ordinary: 'var(--k-ordinary)',
+};
+
+/** The request a packet carries, also for random packets (whose message only our note names). */
+const requestOf = (r: RecordView) => r.message?.type ?? /our (PING|FINDNODE|TALKREQ)/.exec(r.note ?? '')?.[1];
+
+function narrate(m: Parameters<ProtocolView['narrate']>[0]): Narration {
+  if (m.phase === 'arrived') return asNarration(lessonFor({ phase: 'arrived', peer: m.peer, size: m.size }));
+  const r = m.record;
+  const l = lessonFor({ phase: m.phase, peer: m.peer, kind: r.kind, message: requestOf(r), retransmit: r.retransmit, rejected: r.rejected, size: r.raw.length });
+  const note = r.message && !(m.phase === 'after-receive' && r.kind === 'WHOAREYOU') ? MESSAGE_NOTES[r.message.type] : undefined;
+  return { ...asNarration(l), ...(note ? { extra: note.plain } : {}) };
+}
+
+const asNarration = (l: ReturnType<typeof lessonFor>): Narration => ({ title: l.title, plain: l.plain, spec: l.spec, section: l.section, link: l.link });
+
+export const discv5View: ProtocolView = {
+  id: 'discv5',
+  label: 'discv5',
+  transport: 'udp',
+  dissect: (r: RecordView) => dissectDiscv5(r.raw, parseHex(r.destId ?? '') ?? new Uint8Array(32), { ...(r.plaintext ? { plaintext: r.plaintext } : {}), random: r.kind === 'random' }),
+  kindLabel: (r) => (!r.kind ? 'rejected' : r.kind === 'ordinary' ? 'message' : r.kind === 'random' ? 'random packet' : r.kind),
+  messageLabel: (r) => {
+    if (r.message) return r.message.type;
+    if (r.kind === 'WHOAREYOU') return 'challenge';
+    if (r.kind === 'ordinary' || r.kind === 'handshake') return 'unreadable: no session';
+    return '';
+  },
+  color: (r) => (r.rejected || !r.kind ? 'var(--k-rejected)' : (COLORS[r.kind] ?? 'var(--k-ordinary)')),
+  facts: (r, ctx) => [
+    { label: 'masked for', value: r.direction === 'out' ? `${shortId(r.destId ?? '')} (their id)` : `${shortId(r.destId ?? '')} (${ctx.replay ? 'node A' : 'your id'})` },
+  ],
+  layerSteps: {
+    'unmasked header': 'unmask: AES-128-CTR, key = dest-id[:16], iv = masking-iv',
+    authdata: 'the header’s last authdata-size bytes',
+    'message (RLP)': 'decrypt: AES-128-GCM with the session key, nonce from the header, ad = masking-iv ‖ header',
+    'message (plaintext)': 'decrypt: AES-128-GCM with the session key',
+    'message fields': 'the same plaintext, read as the message’s named fields',
+    'record (RLP)': '',
+  },
+  narrate,
+};

@@ -1,0 +1,65 @@
+// What the generic views (Timeline, PacketInspector, Stepper, KeySchedule) ask of a protocol.
+// Each protocol answers in its own module; the views never name a protocol or a message.
+import type { Dissection } from '../../shared/dissect.ts';
+import type { Endpoint } from '../../shared/transport.ts';
+
+/** A wire record as the page keeps it (see web/lib/protocol.ts PacketInfo). */
+export interface RecordView {
+  seq: number;
+  protocol?: string;
+  direction: 'in' | 'out';
+  at: number;
+  peer: Endpoint;
+  peerId?: string;
+  raw: Uint8Array;
+  kind?: string;
+  summary?: string;
+  conn?: string;
+  streamOffset?: number;
+  rejected?: string;
+  retransmit?: boolean;
+  note?: string;
+  held?: boolean;
+  /** discv5: the id the header was masked with. */
+  destId?: string;
+  plaintext?: Uint8Array;
+  message?: { type: string };
+}
+
+export interface Narration {
+  title: string;
+  /** Plain words for a workshop audience. */
+  plain: string;
+  /** The spec's words, quoted, with where they come from. */
+  spec?: string;
+  section?: string;
+  link?: string;
+  /** A second paragraph about the message inside, when there is one. */
+  extra?: string;
+}
+
+export type Moment =
+  | { phase: 'before-send' | 'after-receive'; record: RecordView; peer: string }
+  | { phase: 'arrived'; peer: string; size: number; transport: 'udp' | 'tcp' };
+
+export interface ProtocolView {
+  id: string;
+  /** Shown in the protocol choice and headings. */
+  label: string;
+  transport: 'udp' | 'tcp';
+  /** Every byte of one record, layer by layer. */
+  dissect(r: RecordView): Dissection;
+  /** The arrow's main label: "WHOAREYOU", "version", "rejected". */
+  kindLabel(r: RecordView): string;
+  /** A second label when the kind is a container: "PING" inside a "message". */
+  messageLabel(r: RecordView): string;
+  /** A CSS colour for the arrow and label. */
+  color(r: RecordView): string;
+  /** Facts above the inspector beside size and time. */
+  facts(r: RecordView, ctx: { replay: boolean }): { label: string; value: string }[];
+  /** What turns one inspector layer into the next (shown between the layer tabs). */
+  layerSteps: Record<string, string>;
+  narrate(m: Moment): Narration;
+  /** When there is no key schedule to show, why (plain words). */
+  noKeySchedule?: string;
+}

@@ -1,0 +1,129 @@
+// The browser's Bitcoin side, in the worker beside the discv5 node: one BitcoinEngine per
+// network, driven over the tunnel's TCP (through the step gate), its records numbered on the
+// page's one timeline. The page asks for a handshake; it gets every message and the outcome.
+import { BitcoinEngine, type BitcoinEvent } from '../../shared/bitcoin/engine.ts';
+import { NETWORKS, type NetworkName } from '../../shared/bitcoin/spec.ts';
+import { EngineDriver } from '../../shared/drive/driver.ts';
+import type { WireRecord } from '../../shared/engine.ts';
+import { normalizeIp } from '../../shared/tunnel/ip.ts';
+import { secureRandom } from '../../shared/random.ts';
+import { endpointKey, type Endpoint, type StreamConnection, type StreamTransport } from '../../shared/transport.ts';
+
+export interface BitcoinHostDeps {
+  streams: StreamTransport;
+  resolve: (name: string) => Promise<string[]>;
+  clock: () => number;
+  packetSeq: () => number;
+  /** A held send is tagged with its record's seq; true when it is held. */
+  tagHeld: (bytes: Uint8Array, seq: number) => boolean;
+  record: (r: WireRecord, held: boolean) => void;
+  note: (level: 'info' | 'error' | 'ok', text: string, lane: string) => void;
+}
+
+export type HandshakeResult = { ok: true; summary: string; rttMs: number; detail: Record<string, string> } | { ok: false; reason: string };
+
+/** "host", "host:port", "[v6]:port", "1.2.3.4" → host and port (the network's default when absent). */
+export function parseBitcoinTarget(text: string, defaultPort: number): { host: string; port: number } | { error: string } {
+  const t = text.trim();
+  if (!t) return { error: 'type a host name or an IP address (optionally :port)' };
+  let host = t;
+  let port = defaultPort;
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(t);
+  const hp = /^([^:]+):(\d+)$/.exec(t);
+  if (v6) {
+    host = v6[1];
+    if (v6[2] !== undefined) port = Number(v6[2]);
+  } else if (hp) {
+    host = hp[1];
+    port = Number(hp[2]);
+  }
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return { error: `port must be 1–65535` };
+  if (normalizeIp(host) === undefined && !/^[A-Za-z0-9.-]{1,253}$/.test(host)) return { error: `“${host}” is neither an IP address nor a host name` };
+  return { host, port };
+}
+
+export class BitcoinHost {
+  private readonly engines = new Map<NetworkName, { engine: BitcoinEngine; driver: EngineDriver<unknown, BitcoinEvent> }>();
+  private readonly waiting = new Map<string, (r: HandshakeResult) => void>();
+  private readonly lanes = new Map<string, string>();
+  private nextConn = 1;
+
+  constructor(private readonly deps: BitcoinHostDeps) {}
+
+  private engineFor(network: NetworkName) {
+    let e = this.engines.get(network);
+    if (e) return e;
+    // 'stay': after the handshake the page keeps listening, to show what a node sends next.
+    const engine = new BitcoinEngine({ network: NETWORKS[network], random: secureRandom, timeoutMs: 10_000, afterHandshake: 'stay', accept: true, packetSeq: this.deps.packetSeq });
+    const driver = new EngineDriver(engine, { streams: this.deps.streams }, this.deps.clock) as EngineDriver<unknown, BitcoinEvent>;
+    driver.listen({
+      record: (r) => this.deps.record(r, r.direction === 'out' && this.deps.tagHeld(r.raw, r.seq)),
+      event: (ev) => this.onEvent(ev),
+      error: (err) => this.deps.note('error', `Bitcoin: ${err.message}`, ''),
+    });
+    this.engines.set(network, (e = { engine, driver }));
+    return e;
+  }
+
+  /** Resolves the target through the bridge, then runs the handshake with its first address. */
+  async handshake(targetText: string, network: NetworkName): Promise<HandshakeResult> {
+    const t = parseBitcoinTarget(targetText, NETWORKS[network].defaultPort);
+    if ('error' in t) return { ok: false, reason: t.error };
+    let ip = normalizeIp(t.host);
+    if (!ip) {
+      const answers = await this.deps.resolve(t.host).catch((e: Error) => {
+        throw new Error(`cannot resolve ${t.host}: ${e.message}`);
+      });
+      if (answers.length === 0) return { ok: false, reason: `cannot resolve ${t.host}: no addresses` };
+      ip = answers[0];
+    }
+    const to: Endpoint = { ip, port: t.port };
+    const conn = `tcp-${this.nextConn++}`;
+    this.lanes.set(conn, endpointKey(to));
+    const { driver } = this.engineFor(network);
+    return new Promise((resolve) => {
+      this.waiting.set(conn, resolve);
+      driver.command({ type: 'handshake', to, conn, timeoutMs: 10_000 });
+    });
+  }
+
+  /** A peer dialled the page's TCP listener (the recipient role). */
+  accept(conn: StreamConnection, network: NetworkName): void {
+    this.engineFor(network).driver.accept(conn);
+  }
+
+  close(): void {
+    for (const { driver } of this.engines.values()) driver.close();
+    this.engines.clear();
+    for (const w of this.waiting.values()) w({ ok: false, reason: 'the tunnel closed' });
+    this.waiting.clear();
+  }
+
+  private onEvent(e: BitcoinEvent): void {
+    const lane = e.conn;
+    switch (e.type) {
+      case 'started':
+        this.deps.note('info', e.direction === 'outbound' ? `TCP: connecting to ${endpointKey(e.peer)} through the bridge…` : `TCP: ${endpointKey(e.peer)} connected to you`, lane);
+        break;
+      case 'connected':
+        this.deps.note('info', `TCP connection open (${e.conn}): the handshake can start`, lane);
+        break;
+      case 'outcome': {
+        const v = e.peerVersion;
+        const who = v ? `${v.userAgent || '(no user agent)'} speaking protocol ${v.version}, height ${v.startHeight ?? '?'}` : endpointKey(e.peer);
+        const text = e.outcome === 'SUCCESS' ? `SUCCESS: version and verack both ways with ${who}` : `${e.outcome}: ${e.reason ?? ''}`;
+        this.deps.note(e.outcome === 'SUCCESS' ? 'ok' : 'error', text, lane);
+        const w = this.waiting.get(e.conn);
+        this.waiting.delete(e.conn);
+        if (w) {
+          if (e.outcome === 'SUCCESS') w({ ok: true, summary: text, rttMs: e.elapsedMs, detail: v ? { version: String(v.version), 'user agent': v.userAgent ?? '', height: String(v.startHeight ?? ''), services: String(v.services) } : {} });
+          else w({ ok: false, reason: text });
+        }
+        break;
+      }
+      case 'closed':
+        this.deps.note('info', `TCP connection ${e.conn} closed${e.reason === 'by-us' ? ' by your node' : ` (${e.reason})`}`, lane);
+        break;
+    }
+  }
+}
