@@ -43,12 +43,29 @@ const SAMPLES: Frame[] = [
   { type: 'tcp-end', id: 1 },
   { type: 'tcp-close', id: 1, reason: 'refused', detail: 'ECONNREFUSED' },
   { type: 'tcp-close', id: 1, reason: 'timed-out', detail: '' },
+  { type: 'tcp-listen', id: 4, ip: '', port: 0 },
+  { type: 'tcp-listen', id: 4, ip: '127.0.0.1', port: 18444 },
+  { type: 'tcp-listening', id: 4, ip: '127.0.0.1', port: 40001 },
+  { type: 'tcp-accepted', id: 0x8000, listener: 4, peer: { ip: '127.0.0.1', port: 51234 }, window: 262144 },
+  { type: 'tcp-accepted', id: 0xffff, listener: 4, peer: { ip: '::1', port: 1 }, window: 1 },
   { type: 'dns-resolve', id: 9, name: 'seed.bitcoin.sipa.be' },
   { type: 'dns-result', id: 9, addresses: ['127.0.0.1', '::1'] },
   { type: 'dns-result', id: 9, addresses: [] },
 ];
 
 describe('tunnel frames: layout', () => {
+  it('documents TCP_ACCEPTED byte for byte', () => {
+    const b = enc({ type: 'tcp-accepted', id: 0x8001, listener: 3, peer: { ip: '127.0.0.1', port: 8333 }, window: 0x40000 });
+    // version 01 · type 28 · id 8001 · listener 0003 · port 208d · ip-length 04 · ip 7f000001 · window 00040000
+    expect(toHex(b)).toBe('01288001' + '0003' + '208d' + '04' + '7f000001' + '00040000');
+  });
+  it('TCP_LISTENING may not leave the port to chance, TCP_LISTEN may', () => {
+    expect(encodeFrame({ type: 'tcp-listening', id: 1, ip: '127.0.0.1', port: 0 }).ok).toBe(false);
+    expect(encodeFrame({ type: 'tcp-listening', id: 1, ip: '', port: 1 }).ok).toBe(false);
+    expect(decodeFrame(fromHex('01270001' + '0000' + '04' + '7f000001')).ok).toBe(false);
+    expect(decodeFrame(fromHex('01280001' + '0000' + '0001' + '04' + '7f000001' + '00000001')).ok).toBe(false); // listener 0
+  });
+
   it('documents the header and the UDP_SEND body byte for byte', () => {
     const b = enc({ type: 'udp-send', id: 0x0102, peer: { ip: '127.0.0.1', port: 30303 }, payload: fromHex('c0ffee') });
     // version 01 · type 12 · id 0102 · port 765f · ip-length 04 · ip 7f000001 · payload

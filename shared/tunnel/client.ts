@@ -9,10 +9,12 @@ import type {
   Resolver,
   StreamConnection,
   StreamEndReason,
+  StreamListener,
   StreamTransport,
 } from '../transport.ts';
 import {
   type Frame,
+  FIRST_ACCEPTED_ID,
   FrameType,
   type TunnelErrorName,
   type TunnelLimits,
@@ -76,10 +78,11 @@ type Pending<T> = { resolve: (v: T) => void; reject: (e: Error) => void };
 /** Ids are u16, nonzero; they advance so a just-closed id is not reused at once. */
 class IdSpace {
   private next = 1;
+  constructor(private readonly max = 0xffff) {}
   take(inUse: (id: number) => boolean): number | undefined {
-    for (let i = 0; i < 0xffff; i++) {
+    for (let i = 0; i < this.max; i++) {
       const id = this.next;
-      this.next = this.next === 0xffff ? 1 : this.next + 1;
+      this.next = this.next === this.max ? 1 : this.next + 1;
       if (!inUse(id)) return id;
     }
     return undefined;
@@ -127,7 +130,10 @@ export class TunnelClient implements DatagramTransport, StreamTransport, Resolve
   private readonly tcpOpening = new Map<number, { pending: Pending<TunnelStream>; remote: Endpoint }>();
   private readonly dns = new Map<number, Pending<string[]>>();
   private readonly udpIds = new IdSpace();
-  private readonly tcpIds = new IdSpace();
+  /** Connections and listeners we open; the bridge numbers accepted connections from FIRST_ACCEPTED_ID up. */
+  private readonly tcpIds = new IdSpace(FIRST_ACCEPTED_ID - 1);
+  private readonly listeners = new Map<number, TunnelListener>();
+  private readonly listening = new Map<number, Pending<TunnelListener>>();
   private readonly dnsIds = new IdSpace();
   private readonly errorHandlers: ((e: TunnelError) => void)[] = [];
   private readonly closeHandlers: ((code: number, reason: string) => void)[] = [];
@@ -184,7 +190,7 @@ export class TunnelClient implements DatagramTransport, StreamTransport, Resolve
       if (this.closed) return reject(new TunnelError('closed', 'tunnel closed', 'error'));
       const ip = normalizeIp(to.ip);
       if (!ip) return reject(new TunnelError('bad-frame', `not an IP address: ${to.ip}`, 'error'));
-      const id = this.tcpIds.take((i) => this.tcp.has(i) || this.tcpOpening.has(i));
+      const id = this.tcpIds.take(this.tcpIdInUse);
       if (id === undefined) return reject(new TunnelError('quota', 'no free connection id', 'policy'));
       const remote = { ip, port: to.port };
       this.tcpOpening.set(id, { pending: { resolve, reject }, remote });
@@ -192,6 +198,22 @@ export class TunnelClient implements DatagramTransport, StreamTransport, Resolve
       if (!this.send({ type: 'tcp-connect', id, peer: remote, timeoutMs })) {
         this.tcpOpening.delete(id);
         reject(new TunnelError('bad-frame', 'could not encode TCP_CONNECT (bad port?)', 'error'));
+      }
+    });
+  }
+
+  private readonly tcpIdInUse = (i: number) => this.tcp.has(i) || this.tcpOpening.has(i) || this.listeners.has(i) || this.listening.has(i);
+
+  /** A TCP listener on the bridge (one per session): peers the bridge lets in arrive as connections. */
+  listen(options: { ip?: string; port?: number } = {}): Promise<StreamListener> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new TunnelError('closed', 'tunnel closed'));
+      const id = this.tcpIds.take(this.tcpIdInUse);
+      if (id === undefined) return reject(new TunnelError('quota', 'no free connection id'));
+      this.listening.set(id, { resolve, reject });
+      if (!this.send({ type: 'tcp-listen', id, ip: options.ip ?? '', port: options.port ?? 0 })) {
+        this.listening.delete(id);
+        reject(new TunnelError('bad-frame', 'could not encode TCP_LISTEN (bad ip or port?)'));
       }
     });
   }
@@ -251,6 +273,26 @@ export class TunnelClient implements DatagramTransport, StreamTransport, Resolve
         o.pending.resolve(c);
         return;
       }
+      case 'tcp-listening': {
+        const p = this.listening.get(f.id);
+        if (!p) return;
+        this.listening.delete(f.id);
+        const l = new TunnelListener(this, f.id, { ip: f.ip, port: f.port }, () => this.listeners.delete(f.id));
+        this.listeners.set(f.id, l);
+        p.resolve(l);
+        return;
+      }
+      case 'tcp-accepted': {
+        const l = this.listeners.get(f.listener);
+        if (!l || f.id < FIRST_ACCEPTED_ID || this.tcp.has(f.id)) {
+          this.send({ type: 'tcp-close', id: f.id, reason: 'closed', detail: 'not listening' });
+          return;
+        }
+        const c = new TunnelStream(this, f.id, f.peer, f.window, () => this.tcp.delete(f.id));
+        this.tcp.set(f.id, c);
+        l.accepted(c);
+        return;
+      }
       case 'tcp-data':
         this.tcp.get(f.id)?.deliver(f.payload);
         return;
@@ -267,6 +309,8 @@ export class TunnelClient implements DatagramTransport, StreamTransport, Resolve
           o.pending.reject(new TunnelError(f.reason === 'policy' ? 'policy' : 'connect-failed', `connect: ${f.reason}${f.detail ? ` (${f.detail})` : ''}`, f.reason));
           return;
         }
+        const l = this.listeners.get(f.id);
+        if (l) return l.closedByBridge();
         this.tcp.get(f.id)?.closedByBridge(f.reason, f.detail);
         return;
       }
@@ -310,6 +354,14 @@ export class TunnelClient implements DatagramTransport, StreamTransport, Resolve
         }
         break;
       }
+      case FrameType.TCP_LISTEN: {
+        const p = this.listening.get(f.id);
+        if (p) {
+          this.listening.delete(f.id);
+          return p.reject(e);
+        }
+        break;
+      }
       case FrameType.DNS_RESOLVE: {
         const p = this.dns.get(f.id);
         if (p) {
@@ -333,7 +385,10 @@ export class TunnelClient implements DatagramTransport, StreamTransport, Resolve
     const e = () => new TunnelError('closed', `tunnel closed (${code}${reason ? ` ${reason}` : ''})`, 'error');
     for (const p of this.udpOpening.values()) p.reject(e());
     for (const o of this.tcpOpening.values()) o.pending.reject(e());
+    for (const p of this.listening.values()) p.reject(e());
     for (const p of this.dns.values()) p.reject(e());
+    this.listening.clear();
+    for (const l of [...this.listeners.values()]) l.closedByBridge();
     this.udpOpening.clear();
     this.tcpOpening.clear();
     this.dns.clear();
@@ -408,6 +463,42 @@ class TunnelDatagramSocket implements DatagramSocket {
     this.forget();
     const name = tunnelErrorName(code) ?? 'closed';
     this.error(new TunnelError(code === 0 ? 'closed' : name, message ?? `socket closed by the bridge (${name})`));
+  }
+}
+
+class TunnelListener implements StreamListener {
+  private readonly handlers: ((c: StreamConnection) => void)[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly client: TunnelClient,
+    readonly id: number,
+    /** Where peers reach it: the bridge's advertised address and the port it got. */
+    readonly local: Endpoint,
+    private readonly forget: () => void,
+  ) {}
+
+  onConnection(handler: (c: StreamConnection) => void): void {
+    this.handlers.push(handler);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.client.send({ type: 'tcp-close', id: this.id, reason: 'closed', detail: '' });
+    this.closedByBridge();
+  }
+
+  /** @internal */
+  accepted(c: StreamConnection): void {
+    if (this.handlers.length === 0) return c.close();
+    for (const h of this.handlers) h(c);
+  }
+
+  /** @internal */
+  closedByBridge(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.forget();
   }
 }
 

@@ -35,6 +35,9 @@ export const FrameType = {
   TCP_ACK: 0x23,
   TCP_END: 0x24,
   TCP_CLOSE: 0x25,
+  TCP_LISTEN: 0x26,
+  TCP_LISTENING: 0x27,
+  TCP_ACCEPTED: 0x28,
   DNS_RESOLVE: 0x30,
   DNS_RESULT: 0x31,
 } as const;
@@ -53,8 +56,12 @@ export const CLIENT_TYPES: ReadonlySet<number> = new Set([
   FrameType.TCP_ACK,
   FrameType.TCP_END,
   FrameType.TCP_CLOSE,
+  FrameType.TCP_LISTEN,
   FrameType.DNS_RESOLVE,
 ]);
+
+/** Connection ids the bridge gives to accepted connections: the upper half, so they never meet the client's. */
+export const FIRST_ACCEPTED_ID = 0x8000;
 
 /** Codes carried by ERROR and UDP_CLOSE frames. */
 export const TunnelErrorCode = {
@@ -107,6 +114,11 @@ export type Frame =
   | { type: 'tcp-ack'; id: number; bytes: number }
   | { type: 'tcp-end'; id: number }
   | { type: 'tcp-close'; id: number; reason: StreamEndReason; detail: string }
+  /** Listen for TCP connections (the recipient role); ip '' and port 0: the bridge chooses. */
+  | { type: 'tcp-listen'; id: number; ip: string; port: number }
+  | { type: 'tcp-listening'; id: number; ip: string; port: number }
+  /** A peer connected to listener `listener`; `id` (upper half) names the new connection. */
+  | { type: 'tcp-accepted'; id: number; listener: number; peer: Endpoint; window: number }
   | { type: 'dns-resolve'; id: number; name: string }
   | { type: 'dns-result'; id: number; addresses: string[] };
 
@@ -126,6 +138,9 @@ const TYPE_OF: Record<FrameName, number> = {
   'tcp-ack': FrameType.TCP_ACK,
   'tcp-end': FrameType.TCP_END,
   'tcp-close': FrameType.TCP_CLOSE,
+  'tcp-listen': FrameType.TCP_LISTEN,
+  'tcp-listening': FrameType.TCP_LISTENING,
+  'tcp-accepted': FrameType.TCP_ACCEPTED,
   'dns-resolve': FrameType.DNS_RESOLVE,
   'dns-result': FrameType.DNS_RESULT,
 };
@@ -211,10 +226,13 @@ function encodeOrThrow(f: Frame): Uint8Array {
       return header(2 + msg.length, t, f.id).u8(f.refType & 0xff).u8(f.code & 0xff).bytes(msg).out;
     }
     case 'udp-open':
-    case 'udp-opened': {
+    case 'udp-opened':
+    case 'tcp-listen':
+    case 'tcp-listening': {
       checkId(f.id);
-      checkPort(f.port, f.type === 'udp-open');
-      const ip = ipBytes(f.ip, f.type === 'udp-open');
+      const asked = f.type === 'udp-open' || f.type === 'tcp-listen';
+      checkPort(f.port, asked);
+      const ip = ipBytes(f.ip, asked);
       return header(3 + ip.length, t, f.id).u16(f.port).u8(ip.length).bytes(ip).out;
     }
     case 'udp-send':
@@ -233,6 +251,14 @@ function encodeOrThrow(f: Frame): Uint8Array {
       if (!isU32(f.timeoutMs)) fail('bad-value', 'timeout-ms', 'must fit 32 bits');
       const ip = ipBytes(f.peer.ip, false);
       return header(7 + ip.length, t, f.id).u16(f.peer.port).u8(ip.length).bytes(ip).u32(f.timeoutMs).out;
+    }
+    case 'tcp-accepted': {
+      checkId(f.id);
+      checkId(f.listener);
+      checkPort(f.peer.port, false);
+      if (!isU32(f.window) || f.window === 0) fail('bad-value', 'window', 'must be 1..2^32-1');
+      const ip = ipBytes(f.peer.ip, false);
+      return header(9 + ip.length, t, f.id).u16(f.listener).u16(f.peer.port).u8(ip.length).bytes(ip).u32(f.window).out;
     }
     case 'tcp-connected':
       checkId(f.id);
@@ -388,12 +414,26 @@ function decodeOrThrow(b: Uint8Array, limits: DecodeLimits): Frame {
       break;
     }
     case FrameType.UDP_OPEN:
-    case FrameType.UDP_OPENED: {
+    case FrameType.UDP_OPENED:
+    case FrameType.TCP_LISTEN:
+    case FrameType.TCP_LISTENING: {
       needId();
-      const isOpen = type === FrameType.UDP_OPEN;
-      const port = r.port(isOpen);
-      const ip = r.ip(isOpen);
-      f = { type: isOpen ? 'udp-open' : 'udp-opened', id, ip, port };
+      const asked = type === FrameType.UDP_OPEN || type === FrameType.TCP_LISTEN;
+      const port = r.port(asked);
+      const ip = r.ip(asked);
+      const name = type === FrameType.UDP_OPEN ? 'udp-open' : type === FrameType.UDP_OPENED ? 'udp-opened' : type === FrameType.TCP_LISTEN ? 'tcp-listen' : 'tcp-listening';
+      f = { type: name, id, ip, port };
+      break;
+    }
+    case FrameType.TCP_ACCEPTED: {
+      needId();
+      const listener = r.u16('listener');
+      if (listener === 0) fail('bad-value', 'listener', 'listener id 0 is reserved');
+      const port = r.port(false);
+      const ip = r.ip(false);
+      const window = r.u32('window');
+      if (window === 0) fail('bad-value', 'window', 'a zero window would stall the stream');
+      f = { type: 'tcp-accepted', id, listener, peer: { ip, port }, window };
       break;
     }
     case FrameType.UDP_SEND:
