@@ -1,7 +1,7 @@
 // The few noble calls every protocol uses. Pure and synchronous; tracing of what they
 // compute is the protocol module's job (it knows the spec names of the values).
 import * as secp from '@noble/secp256k1';
-import { gcm, ctr, unsafe as aesBlocks } from '@noble/ciphers/aes.js';
+import { gcm, unsafe as aesBlocks } from '@noble/ciphers/aes.js';
 import { GHASH } from '@noble/ciphers/_polyval.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
@@ -118,9 +118,6 @@ export function aesGcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Arra
     return undefined;
   }
 }
-
-/** AES-CTR keystream XOR (encrypt and decrypt are the same). */
-export const aesCtr = (key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array => ctr(key, iv).encrypt(data);
 
 // ---------------------------------------------------------------- keyed ciphers
 // The one-shot calls above expand the AES key (and, for GCM, build the GHASH tables) on every

@@ -41,41 +41,6 @@ export interface Dissection {
   error?: string;
 }
 
-export type FieldInit = Omit<Field, 'offset' | 'length'>;
-
-/** Builds a layer left to right: each `take` claims the next bytes. */
-export class LayerBuilder {
-  readonly fields: Field[] = [];
-  private at = 0;
-  constructor(
-    readonly name: string,
-    readonly bytes: Uint8Array,
-  ) {}
-
-  /** Claims `length` bytes at the cursor as one field. */
-  take(length: number, init: FieldInit): Field {
-    const f: Field = { ...init, offset: this.at, length };
-    this.fields.push(f);
-    this.at += length;
-    return f;
-  }
-
-  /** Adds an already-placed field (offsets within this layer) and moves the cursor past it. */
-  add(f: Field): Field {
-    this.fields.push(f);
-    this.at = Math.max(this.at, f.offset + f.length);
-    return f;
-  }
-
-  get position(): number {
-    return this.at;
-  }
-
-  build(note?: string, secret?: boolean): Layer {
-    return { name: this.name, bytes: this.bytes, fields: this.fields, ...(note ? { note } : {}), ...(secret ? { secret } : {}) };
-  }
-}
-
 /** Problems with a layer's tiling: leaves must cover [0, bytes.length) once, parents span children. */
 export function coverageProblems(layer: Layer): string[] {
   const problems: string[] = [];

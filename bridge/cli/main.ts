@@ -1,7 +1,7 @@
 // handshake-lab CLI: decode ENRs and talk discv5 to real nodes from a terminal, with every
 // packet decoded. Exit codes: 0 success, 1 the peer or network failed, 2 invalid input.
 import { parseArgs } from 'node:util';
-import { bytesToBigint, parseHex, toHex, utf8 } from '../../shared/bytes.ts';
+import { logDistance, parseHex, toHex, utf8 } from '../../shared/bytes.ts';
 import { isValidPrivateKey, randomPrivateKey } from '../../shared/crypto.ts';
 import { createEnr, encodeEnrText, enrToEnode, parseEnrText, dissectEnr, type Enr } from '../../shared/enr/index.ts';
 import { parseTarget } from '../../shared/discv5/contact.ts';
@@ -214,7 +214,7 @@ async function lookup(out: Printer, boot: Enr, targetId: Uint8Array, timing: Tim
   if (!out.json) out.line(`lookup target ${toHex(targetId)}`);
   const closest = await driver.lookup(targetId, [boot]);
   driver.close();
-  const rows = closest.map((r) => ({ nodeId: toHex(r.nodeId), distance: logDistanceOf(r.nodeId, targetId), endpoint: r.ip ? `${r.ip}:${r.udp}` : undefined, enr: encodeEnrText(r) }));
+  const rows = closest.map((r) => ({ nodeId: toHex(r.nodeId), distance: logDistance(r.nodeId, targetId), endpoint: r.ip ? `${r.ip}:${r.udp}` : undefined, enr: encodeEnrText(r) }));
   if (out.json) out.object({ type: 'result', ok: closest.length > 0, target: toHex(targetId), closest: rows });
   else {
     out.line(`closest ${rows.length} nodes to the target:`);
@@ -226,11 +226,6 @@ async function lookup(out: Printer, boot: Enr, targetId: Uint8Array, timing: Tim
 
 /** Lookups print their steps, not every packet. */
 const quiet: Printer = { json: true, line: () => undefined, object: () => undefined };
-
-function logDistanceOf(a: Uint8Array, b: Uint8Array): number {
-  const x = bytesToBigint(a) ^ bytesToBigint(b);
-  return x === 0n ? 0 : x.toString(2).length;
-}
 
 async function listen(out: Printer, ip: string, port: number, keyHex: string | undefined, timing: Timing): Promise<number> {
   let privateKey: Uint8Array;

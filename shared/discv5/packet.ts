@@ -161,4 +161,3 @@ function parseAuthdata(flag: Flag, a: Uint8Array, messageLength: number): Authda
 }
 
 /** Short description for logs: "WHOAREYOU nonce=0102…". */
-export const describePacket = (p: Packet): string => `${['ordinary message', 'WHOAREYOU', 'handshake'][p.flag]} nonce=${toHex(p.nonce)}`;
