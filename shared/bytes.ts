@@ -20,6 +20,20 @@ export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const fromUtf8 = (b: Uint8Array): string => new TextDecoder().decode(b);
 
 /** Parses hex (optional 0x, even length); undefined for anything else. For user input. */
+/** Printable ASCII (0x20–0x7e) as text, else undefined (also for no bytes). */
+export function printableAscii(b: Uint8Array): string | undefined {
+  if (b.length === 0) return undefined;
+  let s = '';
+  for (const c of b) {
+    if (c < 0x20 || c > 0x7e) return undefined;
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
+/** Printable ASCII as text, anything else as 0x-hex: how names and ids from the wire are shown. */
+export const printableOrHex = (b: Uint8Array): string => printableAscii(b) ?? `0x${toHex(b)}`;
+
 export function parseHex(text: string): Uint8Array | undefined {
   const s = text.trim().replace(/^0x/i, '');
   if (s.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(s)) return undefined;

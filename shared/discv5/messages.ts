@@ -1,5 +1,5 @@
 // discv5 messages (discv5-wire.md "Protocol Messages"): message-pt = message-type ‖ rlp(message-data).
-import { concat, fromUtf8, toHex } from '../bytes.ts';
+import { concat, printableOrHex, toHex } from '../bytes.ts';
 import { rlpStructure, type Field, type Layer } from '../dissect.ts';
 import { attempt, fail, type Result } from '../errors.ts';
 import { bytesToIp, ipToBytes } from '../ip.ts';
@@ -141,13 +141,12 @@ export function summarizeMessage(m: Message): string {
     case 'NODES':
       return `NODES ${req} total=${m.total} records=${m.records.length}`;
     case 'TALKREQ':
-      return `TALKREQ ${req} protocol="${printable(m.protocol)}" ${m.request.length} bytes`;
+      return `TALKREQ ${req} protocol="${printableOrHex(m.protocol)}" ${m.request.length} bytes`;
     case 'TALKRESP':
       return `TALKRESP ${req} ${m.response.length} bytes`;
   }
 }
 
-const printable = (b: Uint8Array): string => (b.every((x) => x >= 0x20 && x < 0x7f) ? fromUtf8(b) : `0x${toHex(b)}`);
 
 /**
  * The two message layers of a decrypted message-pt: its generic RLP structure, and the same
@@ -221,7 +220,7 @@ export function dissectMessage(pt: Uint8Array): { layers: Layer[]; message?: Mes
     }
     case 'TALKREQ':
       fields.push(
-        at(1, 'protocol', `"${printable(message.protocol)}"`, 'Names the application protocol the request is for.'),
+        at(1, 'protocol', `"${printableOrHex(message.protocol)}"`, 'Names the application protocol the request is for.'),
         at(2, 'request', `${message.request.length} bytes${message.request.length ? `: 0x${toHex(message.request.subarray(0, 24))}${message.request.length > 24 ? '…' : ''}` : ''}`, 'Opaque request for that protocol.'),
       );
       break;

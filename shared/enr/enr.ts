@@ -3,7 +3,7 @@
 // node id = keccak256(uncompressed public key x ‖ y). Decoding keeps every value's exact RLP
 // bytes, so records with keys this code does not know are relayed unchanged.
 import { base64urlnopad } from '@scure/base';
-import { equalBytes, fromUtf8, toHex, utf8 } from '../bytes.ts';
+import { equalBytes, fromUtf8, printableOrHex, toHex, utf8 } from '../bytes.ts';
 import { convertPublicKey, isValidPrivateKey, isValidPublicKey, keccak256, publicKeyOf, signHash, verifyHash } from '../crypto.ts';
 import type { Dissection, Field } from '../dissect.ts';
 import { rlpStructure } from '../dissect.ts';
@@ -119,7 +119,7 @@ function decodeOrThrow(input: Uint8Array): Enr {
   const idItem = valueItems.get('id');
   if (!idItem) fail('unknown-scheme', 'id', 'record has no "id" key, so no identity scheme');
   const id = asBytes(idItem, 'id');
-  if (!equalBytes(id, V4)) fail('unknown-scheme', 'id', `identity scheme "${printableKey(id)}" is not supported (only "v4")`);
+  if (!equalBytes(id, V4)) fail('unknown-scheme', 'id', `identity scheme "${printableOrHex(id)}" is not supported (only "v4")`);
 
   const keyItem = valueItems.get('secp256k1');
   if (!keyItem) fail('bad-value', 'secp256k1', 'a v4 record needs a "secp256k1" public key');
@@ -160,7 +160,6 @@ function keyText(b: Uint8Array): string {
   return text;
 }
 
-const printableKey = (b: Uint8Array): string => (b.every((c) => c >= 0x20 && c < 0x7f) ? String.fromCharCode(...b) : `0x${toHex(b)}`);
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);

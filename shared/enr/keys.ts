@@ -2,7 +2,7 @@
 // consensus-layer keys (eth2 = SSZ ENRForkID, attnets / syncnets = SSZ bitvectors, cgc, nfd)
 // and the execution-layer `eth` entry ([[fork-hash, fork-next]], EIP-2124). Unknown keys are
 // shown raw. Nothing here is needed to accept a record: only the typed keys are checked there.
-import { bytesToBigint, concat, fromUtf8, toHex, uintBytes } from '../bytes.ts';
+import { bytesToBigint, concat, printableAscii, printableOrHex, toHex, uintBytes } from '../bytes.ts';
 import { attempt, fail, type Result } from '../errors.ts';
 import { asBigint, asBytes, asList, decodeRlp, describeRlp, encodeRlp, rlpUint, type RlpItem } from '../rlp.ts';
 import { bytesToIp } from '../ip.ts';
@@ -178,7 +178,7 @@ function describeItem(key: string, item: RlpItem): ValueView {
   };
   switch (key) {
     case 'id':
-      return { text: printable(v) ?? `0x${toHex(v)}` };
+      return { text: printableOrHex(v) };
     case 'secp256k1':
       if (v.length !== 33) fail('bad-length', key, `compressed key is 33 bytes, got ${v.length}`);
       return { text: `0x${toHex(v)}` };
@@ -213,7 +213,7 @@ function describeItem(key: string, item: RlpItem): ValueView {
     }
   }
   if (PORT_KEYS.has(key)) return { text: `${asBigint(item, key, 2)}` };
-  const text = printable(v);
+  const text = printableAscii(v);
   return { text: text !== undefined ? `"${text}" (${describeRlp(item)})` : describeRlp(item) };
 }
 
@@ -236,10 +236,4 @@ function describeEth(item: RlpItem): ValueView {
       { name: 'fork-next', offset: rel(f.next), length: f.next.length, value: nextText, meaning: 'Block number or timestamp of the next planned fork, 0 when none is known.' },
     ],
   };
-}
-
-/** Printable ASCII as text, else undefined. */
-function printable(v: Uint8Array): string | undefined {
-  if (v.length === 0 || !v.every((c) => c >= 0x20 && c < 0x7f)) return undefined;
-  return fromUtf8(v);
 }
