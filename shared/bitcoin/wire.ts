@@ -40,7 +40,8 @@ export class Reader {
     const start = this.at;
     const b = this.bytes.subarray(start, start + n);
     this.at += n;
-    if (this.fields) this.record(start, doc, show(b));
+    // Zero bytes are no field (the length before them already says 0): fields tile their layer.
+    if (this.fields && n > 0) this.record(start, doc, show(b));
     return b;
   }
 
