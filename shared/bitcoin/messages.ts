@@ -54,7 +54,10 @@ export type BtcMessage =
   | { command: 'alert'; payload: Uint8Array; signature: Uint8Array }
   | { command: string; unknown: true; payload: Uint8Array };
 
-export const checksumOf = (payload: Uint8Array): Uint8Array => sha256(sha256(payload)).subarray(0, 4);
+/** The checksum of an empty payload (verack, wtxidrelay, sendaddrv2, …): half a handshake's messages, hashed once. */
+const EMPTY_CHECKSUM = sha256(sha256(new Uint8Array(0))).subarray(0, 4);
+
+export const checksumOf = (payload: Uint8Array): Uint8Array => (payload.length === 0 ? EMPTY_CHECKSUM.slice() : sha256(sha256(payload)).subarray(0, 4));
 
 // ---- header ----
 
