@@ -105,7 +105,7 @@ function buildPackets(records: readonly CaptureRecord[], options: PcapngOptions)
   if (!options || typeof options !== 'object') fail('bad-type', 'options', 'not an object');
   const local = checkEndpoint(options.local, 'local');
   const mss = clampMss(options.mss);
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const maxBytes = typeof options.maxBytes === 'number' && options.maxBytes > 0 ? options.maxBytes : DEFAULT_MAX_BYTES;
   const comments = options.comments !== false;
   const flows = new Map<ConnectionId, Flow>();
   const packets: Packet[] = [];
@@ -129,7 +129,7 @@ function buildPackets(records: readonly CaptureRecord[], options: PcapngOptions)
 
   records.forEach((r, i) => {
     const rec = checkRecord(r, i);
-    const comment = describe(rec);
+    const comment = commentOf(rec);
     if (rec.conn === undefined) {
       const a = addresses(local, rec.peer);
       const [src, dst] = rec.direction === 'out' ? [a.local, a.remote] : [a.remote, a.local];
@@ -148,7 +148,7 @@ function buildPackets(records: readonly CaptureRecord[], options: PcapngOptions)
     const from: Side = rec.direction === 'out' ? 'local' : 'remote';
     const offset = rec.streamOffset ?? flow.tcp.nextOffset(from);
     flow.lastAt = Math.max(flow.lastAt, rec.at);
-    for (const s of flow.tcp.data(from, offset, rec.raw, rec.at, i)) emit(flow, s, s.part ? `${comment} (segment ${s.part.index} of ${s.part.of})` : comment);
+    for (const s of flow.tcp.data(from, offset, rec.raw, rec.at, i)) emit(flow, s, s.part && comment ? `${comment} (segment ${s.part.index} of ${s.part.of})` : comment);
   });
 
   for (const [conn, flow] of flows) {
@@ -192,8 +192,9 @@ function addresses(local: Endpoint, remote: Endpoint): { local: Uint8Array; remo
   return { local: ours, remote: theirs };
 }
 
-const describe = (r: CaptureRecord): string | undefined => {
-  const text = [r.summary ?? r.kind, r.rejected ? `refused: ${r.rejected}` : undefined].filter((s) => typeof s === 'string' && s.length > 0).join(' — ');
+/** The packet comment: the record's summary, and why it was refused. Only strings are taken (records may come from a file). */
+const commentOf = (r: CaptureRecord): string | undefined => {
+  const text = [r.summary ?? r.kind, typeof r.rejected === 'string' ? `refused: ${r.rejected}` : undefined].filter((s) => typeof s === 'string' && s.length > 0).join(' — ');
   if (!text) return undefined;
   return text.length > MAX_COMMENT ? `${text.slice(0, MAX_COMMENT)}…` : text;
 };

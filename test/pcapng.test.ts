@@ -5,12 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { BitcoinEngine, type BitcoinEvent } from '../shared/bitcoin/engine.ts';
 import { decodeMessage, encodeMessage, type Version } from '../shared/bitcoin/messages.ts';
 import { NETWORKS, NODE_NETWORK, NODE_WITNESS } from '../shared/bitcoin/spec.ts';
-import { fromHex } from '../shared/bytes.ts';
+import { fromHex, fromUtf8 } from '../shared/bytes.ts';
 import { randomPrivateKey } from '../shared/crypto.ts';
 import { createEnr } from '../shared/enr/index.ts';
 import { internetChecksum, ipPacket, ipv4Header, IPPROTO_TCP, IPPROTO_UDP, pseudoHeader, tcpHeader, TCP, udpHeader } from '../shared/capture/ip-packets.ts';
 import type { PacketRecord } from '../shared/discv5/engine.ts';
-import type { WireRecord } from '../shared/engine.ts';
+import type { Engine, WireRecord } from '../shared/engine.ts';
+import { ConnectionLog } from '../shared/capture/connections.ts';
 import { BLOCK, BYTE_ORDER_MAGIC, LINKTYPE_RAW, microseconds, OPTION, toPcapng, type CaptureRecord, type ConnectionInfo } from '../shared/pcapng.ts';
 import type { Endpoint } from '../shared/transport.ts';
 import { makePeer, Wire } from './helpers/engines.ts';
@@ -80,6 +81,17 @@ describe('pcapng blocks, read back by hand', () => {
     expect(a.data[0] >> 4).toBe(4);
     expect([a.data[9], (a.data[20] << 8) | a.data[21], (a.data[22] << 8) | a.data[23]]).toEqual([IPPROTO_UDP, 9000, 30303]);
     expect([(b.data[20] << 8) | b.data[21], (b.data[22] << 8) | b.data[23]]).toEqual([30303, 9000]);
+  });
+
+  it('a refused record says why in its comment; a long summary is cut', () => {
+    const peer = { ip: '10.1.2.3', port: 30303 };
+    const file = exported([
+      { direction: 'in', at: EPOCH, peer, raw: Uint8Array.of(1), summary: 'version', rejected: 'checksum: 0x00000000 does not match' },
+      { direction: 'in', at: EPOCH, peer, raw: Uint8Array.of(1), kind: 'x'.repeat(5000) },
+    ], { ip: '10.0.0.1', port: 9000 });
+    const comments = readBlocks(file).slice(2).map((b) => fromUtf8(readEnhancedPacket(b).options[0].value));
+    expect(comments[0]).toBe('version — refused: checksum: 0x00000000 does not match');
+    expect(comments[1]).toBe(`${'x'.repeat(1000)}…`);
   });
 
   it('timestamps keep sub-millisecond precision at today\'s epoch, rounded to the microsecond', () => {
@@ -225,6 +237,25 @@ describe('refusals: a Result, never a throw', () => {
 
 type BtcSide = Side<unknown, BitcoinEvent>;
 
+/** An engine whose stream inputs and transmits are also written to a connection log. */
+function logged<C, E>(engine: Engine<C, E>, log: ConnectionLog): Engine<C, E> {
+  return {
+    protocol: engine.protocol,
+    handle(input, now) {
+      log.input(input, now);
+      const out = engine.handle(input, now);
+      log.transmits(out.transmits, now);
+      return out;
+    },
+    tick(now) {
+      const out = engine.tick(now);
+      log.transmits(out.transmits, now);
+      return out;
+    },
+    nextDeadline: () => engine.nextDeadline(),
+  };
+}
+
 /** Two real Bitcoin engines on main, the dialler at `a`, the listener at `b`, messages 1.5 ms apart. */
 function bitcoinSession(a: Endpoint, b: Endpoint) {
   const engine = (seed: number, accept: boolean, startHeight: number) => {
@@ -233,25 +264,16 @@ function bitcoinSession(a: Endpoint, b: Endpoint) {
   };
   const wire = new StreamWire([]);
   wire.now = EPOCH;
-  const dialer = side('dialer', engine(1, false, 0), a) as BtcSide;
-  const listener = side('listener', engine(2, true, 870_000), b) as BtcSide;
+  const logs = { dialer: new ConnectionLog(), listener: new ConnectionLog() };
+  const dialer = side('dialer', logged(engine(1, false, 0), logs.dialer), a) as BtcSide;
+  const listener = side('listener', logged(engine(2, true, 870_000), logs.listener), b) as BtcSide;
   wire.sides.push(dialer, listener);
   wire.command(dialer, { type: 'handshake', to: b });
   for (let i = 0; i < 200; i++) {
     wire.now += 1.5;
     wire.run(1);
   }
-  return { dialer, listener };
-}
-
-/** What the engine's events say about each connection: who opened it and who closed it. */
-function connectionsOf(s: BtcSide): Map<string, ConnectionInfo> {
-  const out = new Map<string, ConnectionInfo>();
-  for (const e of s.events) {
-    if (e.type === 'started') out.set(e.conn, { opener: e.direction === 'outbound' ? 'local' : 'remote' });
-    if (e.type === 'closed' && out.has(e.conn)) out.get(e.conn)!.closed = { by: e.reason === 'by-us' ? 'local' : 'remote' };
-  }
-  return out;
+  return { dialer, listener, logs };
 }
 
 const BTC_FIELDS = ['ip.src', 'ipv6.src', 'tcp.srcport', 'bitcoin.command', 'bitcoin.version.version', 'bitcoin.version.services', 'bitcoin.version.nonce', 'bitcoin.string.value', 'bitcoin.version.start_height', 'bitcoin.version.relay'];
@@ -288,6 +310,39 @@ function discv5Peer(seed: number, ep: Endpoint) {
   return makePeer(seed, { privateKey, enr }, ep);
 }
 
+describe('the connection log: what the records do not say, from stream events and transmits', () => {
+  it('who dialled, when the SYN left, who closed first, for both ends of a session', () => {
+    const a = { ip: '127.0.0.1', port: 40009 };
+    const b = { ip: '127.0.0.2', port: 8333 };
+    const { dialer, listener, logs } = bitcoinSession(a, b);
+    const [dconn, dinfo] = [...logs.dialer.connections][0];
+    const [lconn, linfo] = [...logs.listener.connections][0];
+    expect(dconn).toBe(dialer.records[0].conn);
+    expect(lconn).toBe(listener.records[0].conn);
+    // The dialler sent connect at the start: the SYN is stamped then, before its first message.
+    expect(dinfo).toMatchObject({ opener: 'local', remote: b, openedAt: EPOCH });
+    expect(dinfo.openedAt!).toBeLessThan(dialer.records[0].at);
+    expect(linfo).toMatchObject({ opener: 'remote', remote: a });
+    // Each log says who closed as its engine tells it (here both closed on their own SUCCESS).
+    for (const [s, info] of [[dialer, dinfo], [listener, linfo]] as const) {
+      const closed = s.events.find((e) => e.type === 'closed');
+      expect(closed).toBeDefined();
+      expect(info.closed?.by).toBe(closed!.type === 'closed' && closed!.reason === 'by-us' ? 'local' : 'remote');
+      expect(info.closed!.at!).toBeGreaterThanOrEqual(s.records.at(-1)!.at);
+    }
+  });
+
+  it('a refused connect leaves no connection; a reset is a reset', () => {
+    const log = new ConnectionLog();
+    log.transmits([{ type: 'connect', conn: 'x', to: { ip: '127.0.0.1', port: 1 } }], 1);
+    log.input({ type: 'stream-failed', conn: 'x', reason: 'refused' }, 2);
+    log.input({ type: 'stream-opened', conn: 'y', remote: { ip: '127.0.0.1', port: 2 }, direction: 'inbound' }, 3);
+    log.input({ type: 'stream-closed', conn: 'y', reason: 'reset' }, 4);
+    log.transmits([{ type: 'stream-close', conn: 'y' }], 4);
+    expect([...log.connections]).toEqual([['y', { remote: { ip: '127.0.0.1', port: 2 }, opener: 'remote', openedAt: 3, closed: { by: 'remote', at: 4, reset: true } }]]);
+  });
+});
+
 describe('tshark reads our export', () => {
   it('tshark is installed (CI installs it in .ci/run)', () => {
     expect(requireTshark()).toMatch(/^TShark/);
@@ -297,9 +352,9 @@ describe('tshark reads our export', () => {
     requireTshark();
     const a = { ip: '127.0.0.1', port: 40001 };
     const b = { ip: '127.0.0.2', port: 18555 };
-    const { dialer } = bitcoinSession(a, b);
+    const { dialer, logs } = bitcoinSession(a, b);
     expect(dialer.records.map((r) => r.kind)).toEqual(['version', 'version', 'wtxidrelay', 'sendaddrv2', 'verack', 'wtxidrelay', 'sendaddrv2', 'verack']);
-    const file = exported(dialer.records, { ip: a.ip, port: 0 }, connectionsOf(dialer));
+    const file = exported(dialer.records, { ip: a.ip, port: 0 }, logs.dialer.connections);
     const rows = tsharkFields(file, BTC_FIELDS, ['-d', 'tcp.port==18555,bitcoin', '-Y', 'bitcoin']);
     const theirs = theirView(rows);
     expect(theirs).toEqual(ourView(dialer.records, a));
@@ -311,10 +366,8 @@ describe('tshark reads our export', () => {
     requireTshark();
     const a = { ip: '::1', port: 40002 };
     const b = { ip: '::2', port: 8333 };
-    const { listener } = bitcoinSession(a, b);
-    const conns = connectionsOf(listener);
-    expect([...conns.values()][0].opener).toBe('remote');
-    const file = exported(listener.records, b, conns);
+    const { listener, logs } = bitcoinSession(a, b);
+    const file = exported(listener.records, b, logs.listener.connections);
     const rows = tsharkFields(file, BTC_FIELDS, ['-d', 'tcp.port==8333,bitcoin', '-Y', 'bitcoin']);
     expect(theirView(rows)).toEqual(ourView(listener.records, b));
     expect(rows.every((r) => r[2] === '8333' || r[2] === '40002')).toBe(true);
@@ -325,12 +378,12 @@ describe('tshark reads our export', () => {
     for (const [ipA, ipB] of [['127.0.0.1', '127.0.0.2'], ['::1', '::2']]) {
       const a = { ip: ipA, port: 40003 };
       const b = { ip: ipB, port: 8333 };
-      const { dialer } = bitcoinSession(a, b);
+      const { dialer, logs } = bitcoinSession(a, b);
       // One more message after the handshake: 5000 bytes of an unknown command, cut into 4 segments.
       const last = dialer.records.filter((r) => r.direction === 'in').at(-1)!;
       const big = encodeMessage(main, { command: 'lab', unknown: true, payload: new Uint8Array(5000).fill(0x61) });
       const extra: WireRecord = { ...last, seq: 99, at: last.at + 1, raw: big, kind: 'lab', summary: 'lab', streamOffset: last.streamOffset! + last.raw.length };
-      const file = exported([...dialer.records, extra], { ip: a.ip, port: 0 }, connectionsOf(dialer));
+      const file = exported([...dialer.records, extra], { ip: a.ip, port: 0 }, logs.dialer.connections);
       const rows = tsharkFields(file, ['tcp.flags.str', 'ip.checksum.status', 'tcp.checksum.status', 'tcp.analysis.flags', 'bitcoin.command', 'bitcoin.length']);
       const v4 = !ipA.includes(':');
       expect(rows.map((r) => r[1])).toEqual(rows.map(() => (v4 ? '1' : ''))); // IPv4 header checksum: good (IPv6 has none)
