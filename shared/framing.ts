@@ -80,6 +80,32 @@ export type FrameResult<Frame> =
 
 export type Framer<Frame> = (queue: ByteQueue) => FrameResult<Frame>;
 
+/**
+ * Pushes a chunk and reads every frame it completes. A chunk larger than the room left goes in
+ * piece by piece, frames taken off between, so a message of the largest size followed by more
+ * bytes in the same chunk is read, not refused; only bytes that never complete a frame within
+ * the limit are.
+ */
+export function feedFrames<Frame>(queue: ByteQueue, chunk: Uint8Array, framer: Framer<Frame>): FrameResult<Frame>[] {
+  const out: FrameResult<Frame>[] = [];
+  for (let at = 0; at < chunk.length; ) {
+    const room = queue.limit - queue.length;
+    if (room === 0) {
+      const offset = queue.offset;
+      out.push({ type: 'error', error: new WireError('too-large', 'stream', `more than ${queue.limit} bytes buffered without a complete message`), raw: queue.drain(), offset });
+      return out;
+    }
+    const piece = chunk.subarray(at, at + room);
+    queue.push(piece);
+    at += piece.length;
+    for (const r of readFrames(queue, framer)) {
+      out.push(r);
+      if (r.type === 'error') return out;
+    }
+  }
+  return out;
+}
+
 /** Reads every complete frame now in the queue, stopping at the first error. */
 export function readFrames<Frame>(queue: ByteQueue, framer: Framer<Frame>): FrameResult<Frame>[] {
   const out: FrameResult<Frame>[] = [];

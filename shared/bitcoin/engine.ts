@@ -3,7 +3,7 @@
 // (inbound), then wtxidrelay and sendaddrv2 (both at 70016+), then verack. With a verack
 // each way the handshake is done. One engine serves many connections at once.
 import { emptyOutput, type ConnectionId, type Engine, type EngineInput, type EngineOutput, type Transmit, type WireRecord } from '../engine.ts';
-import { ByteQueue, readFrames } from '../framing.ts';
+import { ByteQueue, feedFrames } from '../framing.ts';
 import type { RandomSource } from '../random.ts';
 import type { Endpoint, StreamEndReason } from '../transport.ts';
 import { bitcoinFramer, STREAM_LIMIT } from './framer.ts';
@@ -102,7 +102,8 @@ export class BitcoinEngine implements Engine<BitcoinCommand, BitcoinEvent> {
         this.data(input.conn, input.bytes, now);
         break;
       case 'stream-remote-ended':
-        this.ended(input.conn, 'the peer closed the connection', now);
+        // Our side is still open (half-close): close it too, or the socket outlives the connection.
+        this.ended(input.conn, 'the peer closed the connection', now, 'closed', true);
         break;
       case 'stream-closed':
         this.ended(input.conn, `connection ${input.reason}${input.detail ? ` (${input.detail})` : ''}`, now, input.reason);
@@ -185,13 +186,7 @@ export class BitcoinEngine implements Engine<BitcoinCommand, BitcoinEvent> {
   private data(id: ConnectionId, bytes: Uint8Array, now: number): void {
     const c = this.conns.get(id);
     if (!c || !c.open) return;
-    try {
-      c.queue.push(bytes);
-    } catch (e) {
-      this.finish(c, 'FAILED', (e as Error).message, now);
-      return;
-    }
-    for (const r of readFrames(c.queue, this.framer)) {
+    for (const r of feedFrames(c.queue, bytes, this.framer)) {
       if (!this.conns.has(id)) return; // closed by an earlier message
       if (r.type === 'frame') {
         const message = r.frame.message;
@@ -203,6 +198,8 @@ export class BitcoinEngine implements Engine<BitcoinCommand, BitcoinEvent> {
         const record = this.record(c, 'in', r.raw, peekCommand(r.raw) ?? 'bytes', `refused: ${reason}`, now, r.offset, reason);
         this.emit({ type: 'message', conn: id, record });
         this.finish(c, 'FAILED', reason, now);
+        // After a SUCCESS in "stay" mode too: the stream cannot go on past refused bytes.
+        this.close(c, 'by-us', reason);
       }
     }
   }
@@ -297,20 +294,23 @@ export class BitcoinEngine implements Engine<BitcoinCommand, BitcoinEvent> {
   }
 
   /** The stream ended or failed under us. */
-  private ended(id: ConnectionId, why: string, now: number, reason: StreamEndReason = 'closed'): void {
+  private ended(id: ConnectionId, why: string, now: number, reason: StreamEndReason = 'closed', closeOurSide = false): void {
     const c = this.conns.get(id);
     if (!c) return;
     if (!c.outcome) {
       if (c.peerVersion) this.finish(c, 'PARTIAL', `${why} after its version, before verack`, now);
       else this.finish(c, 'FAILED', why, now);
     }
-    if (this.conns.delete(id)) this.emit({ type: 'closed', conn: id, reason });
+    // Still here: a SUCCESS that stayed open.
+    if (!this.conns.delete(id)) return;
+    if (closeOurSide) this.transmit({ type: 'stream-close', conn: id });
+    this.emit({ type: 'closed', conn: id, reason });
   }
 
-  private close(c: Connection, reason: 'by-us'): void {
+  private close(c: Connection, reason: 'by-us', detail?: string): void {
     if (!this.conns.delete(c.id)) return;
     if (c.open || c.direction === 'outbound') this.transmit({ type: 'stream-close', conn: c.id });
-    this.emit({ type: 'closed', conn: c.id, reason });
+    this.emit({ type: 'closed', conn: c.id, reason, ...(detail ? { detail } : {}) });
   }
 
   private record(c: Connection, direction: 'in' | 'out', raw: Uint8Array, kind: string, summary: string, at: number, streamOffset: number, rejected?: string): WireRecord {

@@ -52,7 +52,12 @@ export type BtcMessage =
   | { command: 'alert'; payload: Uint8Array; signature: Uint8Array }
   | { command: string; unknown: true; payload: Uint8Array };
 
-export const checksumOf = (payload: Uint8Array): Uint8Array => sha256d(payload).subarray(0, 4);
+/** SHA256d of an empty payload (verack, wtxidrelay, sendaddrv2, …: half a handshake's messages), made once. */
+const EMPTY_SHA256D = sha256d(new Uint8Array(0));
+/** Read-only: never write into the result. */
+const payloadHash = (payload: Uint8Array): Uint8Array => (payload.length === 0 ? EMPTY_SHA256D : sha256d(payload));
+
+export const checksumOf = (payload: Uint8Array): Uint8Array => payloadHash(payload).slice(0, 4);
 
 // ---- header ----
 
@@ -239,7 +244,7 @@ export function decodeMessage(raw: Uint8Array, network?: Network): Result<Decode
 export function readBody(header: Header, rest: Uint8Array, fields?: Field[]): BtcMessage {
   if (rest.length < header.length) fail('truncated', 'payload', `header says ${header.length} bytes, ${rest.length} present`);
   if (rest.length > header.length) fail('trailing-bytes', 'payload', `${rest.length - header.length} bytes after the payload`);
-  const sum = sha256d(rest);
+  const sum = payloadHash(rest);
   const c = header.checksum;
   if (sum[0] !== c[0] || sum[1] !== c[1] || sum[2] !== c[2] || sum[3] !== c[3]) fail('bad-value', 'checksum', `${hexOf(header.checksum)} does not match the payload (SHA256d gives ${hexOf(sum.subarray(0, 4))})`);
   return readPayload(header.command, new Reader(rest, fields));
@@ -309,7 +314,7 @@ export function encodeMessage(network: Network, msg: BtcMessage): Uint8Array {
   out[17] = (n >>> 8) & 0xff;
   out[18] = (n >>> 16) & 0xff;
   out[19] = (n >>> 24) & 0xff;
-  const sum = sha256d(payload);
+  const sum = payloadHash(payload);
   out[20] = sum[0];
   out[21] = sum[1];
   out[22] = sum[2];

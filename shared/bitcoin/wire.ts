@@ -40,7 +40,7 @@ export class Reader {
     this.need(n, doc.name);
     const start = this.at;
     this.at += n;
-    if (this.fields) this.record(start, doc, show(this.bytes.subarray(start, start + n)));
+    if (this.fields && n > 0) this.record(start, doc, show(this.bytes.subarray(start, start + n)));
     return start;
   }
 
@@ -49,7 +49,8 @@ export class Reader {
     const start = this.at;
     const b = this.bytes.subarray(start, start + n);
     this.at += n;
-    if (this.fields) this.record(start, doc, show(b));
+    // Zero bytes are no field (the length before them already says 0): fields tile their layer.
+    if (this.fields && n > 0) this.record(start, doc, show(b));
     return b;
   }
 
