@@ -12,6 +12,10 @@ import type { WireRecord } from '../shared/engine.ts';
 import { secureRandom } from '../shared/random.ts';
 import type { StreamListener } from '../shared/transport.ts';
 import { runCli } from './helpers/cli-process.ts';
+import { requireTshark, tsharkFields } from './helpers/tshark.ts';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startHosts } from './helpers/btc-hosts.ts';
 
 const quiet = { json: false, line: () => undefined, object: () => undefined };
@@ -65,6 +69,23 @@ describe('our CLI → bcoin', () => {
     expect(inVersion.dissection.layers.map((l: { name: string }) => l.name)).toEqual(['message header', 'version payload']);
     expect(lines.find((o) => o.type === 'result')).toMatchObject({ outcome: 'SUCCESS', peer: { version: 70015, userAgent: '/bcoin:v1.0.2/' } });
     expect(lines.at(-1)).toEqual({ type: 'summary', addresses: 1, success: 1, partial: 0, failed: 0 });
+  });
+
+  it('--pcap writes the run for Wireshark: tshark reads bcoin\'s version and our verack from it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'btc-pcap-'));
+    try {
+      const file = join(dir, 'run.pcapng');
+      const r = await runCli(['btc', '127.0.0.1', String(port), '--network', 'regtest', '--pcap', file]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/Wrote .*run\.pcapng: 4 messages as pcapng/);
+      requireTshark();
+      // Wireshark's Bitcoin dissector knows main, testnet3 and regtest magics; the port is not its default.
+      const rows = tsharkFields(readFileSync(file), ['bitcoin.command', 'bitcoin.string.value'], ['-d', `tcp.port==${port},bitcoin`, '-Y', 'bitcoin']);
+      expect(rows.map((x) => x[0])).toEqual(['version', 'version', 'verack', 'verack']);
+      expect(rows.map((x) => x[1]).filter(Boolean).sort()).toEqual(['/bcoin:v1.0.2/', '/handshake-lab:0.1.0/']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a name resolves through the system resolver (localhost, from the hosts file)', async () => {

@@ -40,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
       key: { type: 'string' },
       network: { type: 'string' },
       concurrency: { type: 'string' },
+      pcap: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });

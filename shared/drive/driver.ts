@@ -1,7 +1,7 @@
 // The thin adapter between any sans-IO engine and the world: datagram sockets, stream
 // connections (outbound through a StreamTransport, inbound handed over by a listener), a
 // clock and one timer. The CLI, the tests and the browser worker use the same driver.
-import type { ConnectionId, Engine, EngineOutput, WireRecord } from '../engine.ts';
+import type { ConnectionId, Engine, EngineInput, EngineOutput, Transmit, WireRecord } from '../engine.ts';
 import type { TraceRecord } from '../trace.ts';
 import type { DatagramSocket, StreamConnection, StreamTransport } from '../transport.ts';
 import { wallClock, type Clock } from './clock.ts';
@@ -12,6 +12,9 @@ export interface DriverListener<Event> {
   trace?: (t: TraceRecord) => void;
   /** A send or connect the world refused (bridge policy, socket error); the engine hears of it too. */
   error?: (e: Error) => void;
+  /** Every input as the engine gets it, and every transmit it makes (a capture's connection log). */
+  input?: (input: EngineInput<unknown>, now: number) => void;
+  transmits?: (transmits: readonly Transmit[], now: number) => void;
 }
 
 export interface DriverIo {
@@ -34,7 +37,7 @@ export class EngineDriver<Command, Event> {
     private readonly io: DriverIo,
     private readonly clock: Clock = wallClock,
   ) {
-    io.datagram?.onMessage((bytes, from) => this.feed(() => engine.handle({ type: 'datagram', from, bytes }, this.clock())));
+    io.datagram?.onMessage((bytes, from) => this.handle({ type: 'datagram', from, bytes }));
     io.datagram?.onError((e) => this.fail(e));
   }
 
@@ -44,7 +47,7 @@ export class EngineDriver<Command, Event> {
   }
 
   command(command: Command): void {
-    this.feed(() => this.engine.handle({ type: 'command', command }, this.clock()));
+    this.handle({ type: 'command', command });
   }
 
   /** Hands an inbound connection (from a listener) to the engine. */
@@ -56,7 +59,7 @@ export class EngineDriver<Command, Event> {
     }
     this.streams.set(id, { state: 'open', conn });
     this.wire(id, conn);
-    this.feed(() => this.engine.handle({ type: 'stream-opened', conn: id, remote: conn.remote, direction: 'inbound' }, this.clock()));
+    this.handle({ type: 'stream-opened', conn: id, remote: conn.remote, direction: 'inbound' });
     return id;
   }
 
@@ -70,16 +73,19 @@ export class EngineDriver<Command, Event> {
     this.io.datagram?.close();
   }
 
-  /** Runs one engine step; a bug in the engine is reported, never thrown into a socket handler. */
-  private feed(step: () => EngineOutput<Event>): void {
+  /** Runs one engine step (an input, or without one a tick); a bug in the engine is reported, never thrown into a socket handler. */
+  private handle(input?: EngineInput<Command>): void {
     if (this.closed) return;
+    const now = this.clock();
     let out: EngineOutput<Event>;
     try {
-      out = step();
+      if (input) this.listeners.forEach((l) => l.input?.(input, now));
+      out = input ? this.engine.handle(input, now) : this.engine.tick(now);
     } catch (e) {
       this.fail(e instanceof Error ? e : new Error(String(e)));
       return;
     }
+    if (out.transmits.length > 0) this.listeners.forEach((l) => l.transmits?.(out.transmits, now));
     this.apply(out);
   }
 
@@ -126,7 +132,7 @@ export class EngineDriver<Command, Event> {
   private connect(id: ConnectionId, to: { ip: string; port: number }, timeoutMs?: number): void {
     const streams = this.io.streams;
     if (!streams) {
-      this.feed(() => this.engine.handle({ type: 'stream-failed', conn: id, reason: 'error', detail: 'no stream transport' }, this.clock()));
+      this.handle({ type: 'stream-failed', conn: id, reason: 'error', detail: 'no stream transport' });
       return;
     }
     this.streams.set(id, { state: 'connecting', closeWhenOpen: false });
@@ -140,14 +146,14 @@ export class EngineDriver<Command, Event> {
         }
         this.streams.set(id, { state: 'open', conn });
         this.wire(id, conn);
-        this.feed(() => this.engine.handle({ type: 'stream-opened', conn: id, remote: conn.remote, direction: 'outbound' }, this.clock()));
+        this.handle({ type: 'stream-opened', conn: id, remote: conn.remote, direction: 'outbound' });
       },
       (e: Error & { reason?: string }) => {
         const slot = this.streams.get(id);
         this.streams.delete(id);
         if (!slot || (slot.state === 'connecting' && slot.closeWhenOpen)) return;
         const reason = (e.reason ?? 'error') as 'error';
-        this.feed(() => this.engine.handle({ type: 'stream-failed', conn: id, reason, detail: e.message }, this.clock()));
+        this.handle({ type: 'stream-failed', conn: id, reason, detail: e.message });
       },
     );
   }
@@ -158,15 +164,15 @@ export class EngineDriver<Command, Event> {
       return s?.state === 'open' && s.conn === conn;
     };
     conn.onData((bytes) => {
-      if (mine()) this.feed(() => this.engine.handle({ type: 'stream-data', conn: id, bytes }, this.clock()));
+      if (mine()) this.handle({ type: 'stream-data', conn: id, bytes });
     });
     conn.onEnd(() => {
-      if (mine()) this.feed(() => this.engine.handle({ type: 'stream-remote-ended', conn: id }, this.clock()));
+      if (mine()) this.handle({ type: 'stream-remote-ended', conn: id });
     });
     conn.onClose((reason, detail) => {
       if (!mine()) return;
       this.streams.delete(id);
-      this.feed(() => this.engine.handle({ type: 'stream-closed', conn: id, reason, ...(detail ? { detail } : {}) }, this.clock()));
+      this.handle({ type: 'stream-closed', conn: id, reason, ...(detail ? { detail } : {}) });
     });
   }
 
@@ -186,7 +192,7 @@ export class EngineDriver<Command, Event> {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.timerAt = undefined;
-      this.feed(() => this.engine.tick(this.clock()));
+      this.handle();
     }, Math.max(0, next - this.clock()) + 1);
   }
 }

@@ -1,11 +1,14 @@
 // handshake-lab btc: Bitcoin's version/verack handshake with every address a name resolves
 // to, several at a time, each ending SUCCESS, PARTIAL (the peer's version came, its verack
 // did not) or FAILED; then a summary. `btc listen` takes the recipient role.
+import { writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { dissectBitcoin, type Version } from '../../../shared/bitcoin/messages.ts';
 import { BitcoinEngine, type BitcoinEvent } from '../../../shared/bitcoin/engine.ts';
 import { describeServices, isNetworkName, NETWORKS, NODE_NETWORK, NODE_WITNESS, type Network } from '../../../shared/bitcoin/spec.ts';
+import { ConnectionLog } from '../../../shared/capture/connections.ts';
 import { EngineDriver } from '../../../shared/drive/driver.ts';
+import { toPcapng } from '../../../shared/pcapng.ts';
 import type { WireRecord } from '../../../shared/engine.ts';
 import { secureRandom } from '../../../shared/random.ts';
 import { endpointKey, type Endpoint, type Resolver, type StreamTransport } from '../../../shared/transport.ts';
@@ -14,7 +17,7 @@ import type { Printer } from '../format.ts';
 import { intOption, UsageError } from '../usage.ts';
 
 export const BTC_USAGE = `  btc <dns-seed|host|ip> [port] [timeout-ms] [--network main|testnet3|testnet4|signet|regtest]
-      [--concurrency n] [--json]                    version/verack with every address the name resolves to
+      [--concurrency n] [--pcap file] [--json]      version/verack with every address the name resolves to
   btc listen [--ip A] [--port N] [--network …] [--json]   the recipient role`;
 
 export interface BtcOptions {
@@ -24,6 +27,7 @@ export interface BtcOptions {
   timeout?: string;
   ip?: string;
   port?: string;
+  pcap?: string;
 }
 
 export async function btcCommand(out: Printer, args: string[], options: BtcOptions): Promise<number> {
@@ -41,7 +45,9 @@ export async function btcCommand(out: Printer, args: string[], options: BtcOptio
   const timeoutMs = positionalInt(timeoutText ?? options.timeout, 'timeout-ms', 5000, 1, 600_000);
   const concurrency = intOption(options.concurrency, 'concurrency', 32, 1, 256);
   const addresses = await resolveTarget(target, nodeResolver);
-  const report = await runHandshakes({ out, network, name: target, addresses: addresses.map((ip) => ({ ip, port })), timeoutMs, concurrency, streams: nodeStreamTransport });
+  const capture = options.pcap === undefined ? undefined : new Capture();
+  const report = await runHandshakes({ out, network, name: target, addresses: addresses.map((ip) => ({ ip, port })), timeoutMs, concurrency, streams: nodeStreamTransport, ...(capture ? { capture } : {}) });
+  if (capture && options.pcap) await capture.write(out, options.pcap, addresses[0]);
   return report.success > 0 ? 0 : 1;
 }
 
@@ -75,6 +81,31 @@ export interface RunOptions {
   timeoutMs: number;
   concurrency: number;
   streams: StreamTransport;
+  capture?: Capture;
+}
+
+/** Everything a run sent and received, written as pcapng for Wireshark at the end (--pcap). */
+export class Capture {
+  readonly records: WireRecord[] = [];
+  readonly log = new ConnectionLog();
+
+  tap(driver: EngineDriver<unknown, BitcoinEvent>): void {
+    driver.listen({ record: (r) => this.records.push(r), input: (i, now) => this.log.input(i, now), transmits: (t, now) => this.log.transmits(t, now) });
+  }
+
+  async write(out: Printer, file: string, firstTarget: string | undefined): Promise<void> {
+    // Our own address is the OS's business; loopback runs show loopback, others the unspecified address.
+    const v6 = firstTarget?.includes(':') ?? false;
+    const loopback = firstTarget === '::1' || firstTarget?.startsWith('127.');
+    const local = { ip: loopback ? firstTarget! : v6 ? '::' : '0.0.0.0', port: 0 };
+    const r = toPcapng(this.records, { local, connections: this.log.connections, application: 'handshake-lab btc' });
+    if (!r.ok) throw new UsageError(`cannot write ${file}: ${r.error.reason}`);
+    await writeFile(file, r.value).catch((e: Error) => {
+      throw new UsageError(`cannot write ${file}: ${e.message}`);
+    });
+    if (out.json) out.object({ type: 'pcap', file, packets: this.records.length, bytes: r.value.length });
+    else out.line(`Wrote ${file}: ${this.records.length} messages as pcapng (open it in Wireshark)`);
+  }
 }
 
 export interface RunReport {
@@ -89,6 +120,7 @@ export function runHandshakes(o: RunOptions): Promise<RunReport> {
   const { out } = o;
   const engine = new BitcoinEngine({ network: o.network, random: secureRandom, timeoutMs: o.timeoutMs, afterHandshake: 'close' });
   const driver = new EngineDriver(engine, { streams: o.streams });
+  o.capture?.tap(driver as EngineDriver<unknown, BitcoinEvent>);
   const report: RunReport = { success: 0, partial: 0, failed: 0, results: [] };
   const label = new Map<string, string>();
   if (out.json) out.object({ type: 'run', target: o.name, addresses: o.addresses.map(endpointKey), network: o.network.name, timeoutMs: o.timeoutMs, concurrency: o.concurrency });
