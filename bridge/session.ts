@@ -2,6 +2,9 @@
 // page opened through it, their quotas and budgets, and their teardown. Every frame from the
 // page is untrusted: it is decoded with the shared codec, checked against the policy, and a
 // refusal answers with an ERROR frame (or closes the session when going on is unsafe).
+// Every frame costs one token of the packet budget before it is decoded; a session out of
+// tokens is not read (its WebSocket is paused) until the budget refills, so a flood waits in
+// its own TCP buffers instead of taking the event loop from the other sessions.
 import type { Socket as UdpSocket } from 'node:dgram';
 import net from 'node:net';
 import dns from 'node:dns';
@@ -24,6 +27,7 @@ import { type Endpoint, endpointKey } from '../shared/transport.ts';
 import type { StreamEndReason } from '../shared/transport.ts';
 import type { BridgeOptions } from './options.ts';
 import type { TargetPolicy } from './policy.ts';
+import type { PeerRegistry } from './peers.ts';
 import type { Logger } from './log.ts';
 import { Budget } from './budget.ts';
 import { bindUdp, closeReasonOf, isWildcard, socketAddress, unmap } from './node-transport.ts';
@@ -37,21 +41,26 @@ export const CloseCode = {
   internal: 1011,
   unsupportedVersion: 4000,
   idle: 4001,
+  overBudget: 4002, // held back for its packet budget, again and again, for overBudgetCloseMs
 } as const;
 
-/** Endpoints of every open tunnel socket (lab peers are added by the server): always reachable. */
-export interface PeerRegistry {
-  add(e: Endpoint): void;
-  remove(e: Endpoint): void;
-}
+/** Frames whose whole point is to spend the budget: over it they are refused without decoding. */
+const BUDGET_FRAMES = new Set<number>([FrameType.UDP_SEND, FrameType.TCP_CONNECT, FrameType.DNS_RESOLVE]);
+/** A held session is read again once it has this much of a second's budget banked. */
+const RELEASE_SHARE = 0.05;
+/** Held again within this long of its release: the same stretch of flooding. */
+const STREAK_GAP_MS = 1000;
 
 export interface SessionContext {
   options: BridgeOptions;
   policy: TargetPolicy;
   log: Logger;
+  /** Every open tunnel socket is registered here (lab peers by the server): reachable for its protocol. */
   peers: PeerRegistry;
   /** What a wildcard-bound socket reports as its address. */
   advertiseIp: string;
+  /** Where a UDP socket binds when the page names no address (the advertised address by default). */
+  defaultBindIp: string;
   /** Addresses a page may ask its UDP socket to bind to. */
   bindIps: ReadonlySet<string>;
   now?: () => number;
@@ -66,11 +75,15 @@ export interface SessionStats {
   framesOut: number;
   refused: number;
   dropped: number;
+  /** Times reading was held for the packet budget. */
+  held: number;
 }
 
 interface UdpEntry {
   socket?: UdpSocket;
   family: 4 | 6;
+  /** Bound to a dual-stack wildcard: reaches IPv4 and IPv6 targets. */
+  dualStack: boolean;
   local?: Endpoint;
 }
 
@@ -111,11 +124,15 @@ export class TunnelSession {
   private lastRateNotice = -Infinity;
   private wsBlocked = false;
   private wsRetry: ReturnType<typeof setTimeout> | undefined;
+  /** Set while the WebSocket is paused for the packet budget. */
+  private holdTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastRelease = -Infinity;
+  private heldSince = 0;
   private closed = false;
   private alive = true;
   private lastPing: number;
   lastActivity: number;
-  private readonly s = { framesIn: 0, framesOut: 0, refused: 0, dropped: 0 };
+  private readonly s = { framesIn: 0, framesOut: 0, refused: 0, dropped: 0, held: 0 };
   private readonly now: () => number;
 
   constructor(
@@ -152,7 +169,7 @@ export class TunnelSession {
   }
 
   stats(): SessionStats {
-    let timers = this.dnsTimers.size + (this.wsRetry ? 1 : 0);
+    let timers = this.dnsTimers.size + (this.wsRetry ? 1 : 0) + (this.holdTimer ? 1 : 0);
     for (const c of this.tcp.values()) if (c.ackTimer) timers++;
     return { udpSockets: this.udp.size, tcpConnections: this.tcp.size, dnsInFlight: this.dnsInFlight, timers, ...this.s };
   }
@@ -188,10 +205,19 @@ export class TunnelSession {
 
   private onMessage(data: Buffer, isBinary: boolean): void {
     if (this.closed) return;
-    this.lastActivity = this.now();
+    const now = this.now();
+    this.lastActivity = now;
     this.s.framesIn++;
     if (!isBinary) return this.close(CloseCode.unsupportedData, 'binary frames only');
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (!this.packets.take(1, now)) {
+      // Over budget. Frames already read with this one (the rest of a socket read) still come.
+      this.hold(now);
+      if (this.closed) return;
+      const h = peekHeader(bytes);
+      if (h && BUDGET_FRAMES.has(h.type) && !(h.type === FrameType.TCP_CONNECT && this.tcp.has(h.id))) return this.overBudget(h.id, h.type);
+      this.packets.borrow(1, now); // TCP and socket frames are never dropped: taken on credit
+    }
     const o = this.ctx.options;
     const r = decodeFrame(bytes, { maxDatagram: o.maxDatagram, maxFrame: this.maxFrame });
     if (!r.ok) {
@@ -248,26 +274,19 @@ export class TunnelSession {
     const T = FrameType.UDP_OPEN;
     if (this.udp.has(id)) return this.refuse(id, T, 'unexpected', 'socket id already in use', true);
     if (this.udp.size >= o.maxUdpSockets) return this.refuse(id, T, 'quota', `at most ${o.maxUdpSockets} UDP sockets`, true);
-    const bindIp = ip || o.udpBind;
-    if (!this.ctx.bindIps.has(bindIp)) return this.refuse(id, T, 'policy', `cannot bind to ${bindIp}`, true);
+    const bindIp = ip || this.ctx.defaultBindIp;
+    if (!this.ctx.bindIps.has(bindIp))
+      return this.refuse(id, T, 'policy', `cannot bind to ${bindIp} (this bridge binds ${[...this.ctx.bindIps].join(', ')})`, true);
     if (port !== 0 && port < 1024) return this.refuse(id, T, 'policy', 'privileged port', true);
-    const entry: UdpEntry = { family: bindIp.includes(':') ? 6 : 4 };
+    const entry: UdpEntry = { family: bindIp.includes(':') ? 6 : 4, dualStack: bindIp === '::' };
     this.udp.set(id, entry); // reserved while binding
-    const bind = bindUdp(bindIp, port).catch((e: Error & { code?: string }) => {
-      // No IPv6 on this host: the default dual-stack bind falls back to IPv4.
-      if (!ip && bindIp === '::' && (e.code === 'EAFNOSUPPORT' || e.code === 'EADDRNOTAVAIL')) {
-        entry.family = 4;
-        return bindUdp('0.0.0.0', port);
-      }
-      throw e;
-    });
-    bind.then(
+    bindUdp(bindIp, port).then(
       (socket) => {
         if (this.closed || this.udp.get(id) !== entry) return socket.close();
         const bound = socket.address();
         entry.socket = socket;
         entry.local = { ip: isWildcard(bound.address) ? this.ctx.advertiseIp : unmap(bound.address), port: bound.port };
-        this.ctx.peers.add(entry.local);
+        this.ctx.peers.add('udp', 'tunnel', entry.local);
         socket.on('message', (msg, rinfo) => this.udpIn(id, msg, rinfo.address, rinfo.port));
         socket.on('error', (e: Error & { code?: string }) => this.refuse(id, FrameType.UDP_SEND, 'send-failed', e.code ?? 'send failed', false));
         this.ctx.log.debug('udp-open', { session: this.id, socket: id, local: endpointKey(entry.local) });
@@ -284,7 +303,7 @@ export class TunnelSession {
     if (this.closed) return;
     const ip = address.includes(':') ? unmap(address) : address;
     // The page hears only from sources it could send to; the rest is dropped here.
-    if (!this.ctx.policy.check(ip, port).ok || msg.length > this.ctx.options.maxDatagram) {
+    if (!this.ctx.policy.check('udp', ip, port).ok || msg.length > this.ctx.options.maxDatagram) {
       this.s.dropped++;
       return;
     }
@@ -299,12 +318,15 @@ export class TunnelSession {
     const T = FrameType.UDP_SEND;
     const entry = this.udp.get(id);
     if (!entry?.socket) return this.refuse(id, T, 'unexpected', 'no such open socket', true);
-    if (!this.spend(1, payload.length)) return this.rateLimited(id, T);
-    const v = this.ctx.policy.check(peer.ip, peer.port);
+    if (!this.bytes.take(payload.length, this.now())) return this.rateLimited(id, T);
+    const v = this.ctx.policy.check('udp', peer.ip, peer.port);
     if (!v.ok) {
       this.ctx.log.debug('refused', { session: this.id, to: endpointKey(peer), reason: v.reason });
       return this.refuse(id, T, 'policy', `${endpointKey(peer)}: ${v.reason}`, false);
     }
+    const family = v.ip.includes(':') ? 6 : 4;
+    if (family !== entry.family && !entry.dualStack)
+      return this.refuse(id, T, 'send-failed', `an IPv${entry.family} socket cannot reach ${endpointKey(peer)}`, false);
     entry.socket.send(payload, peer.port, socketAddress(v.ip, entry.family));
   }
 
@@ -316,7 +338,7 @@ export class TunnelSession {
   }
 
   private closeUdp(entry: UdpEntry): void {
-    if (entry.local) this.ctx.peers.remove(entry.local);
+    if (entry.local) this.ctx.peers.remove('udp', 'tunnel', entry.local);
     entry.socket?.close();
     entry.socket = undefined;
   }
@@ -329,8 +351,7 @@ export class TunnelSession {
     if (this.tcp.has(id)) return this.refuse(id, T, 'unexpected', 'connection id already in use', true);
     const closeNow = (reason: StreamEndReason, detail: string) => this.send({ type: 'tcp-close', id, reason, detail });
     if (this.tcp.size >= o.maxTcpConnections) return closeNow('policy', `quota: at most ${o.maxTcpConnections} TCP connections`);
-    if (!this.spend(1, 0)) return closeNow('policy', 'rate-limited');
-    const v = this.ctx.policy.check(peer.ip, peer.port);
+    const v = this.ctx.policy.check('tcp', peer.ip, peer.port);
     if (!v.ok) {
       this.ctx.log.debug('refused', { session: this.id, to: endpointKey(peer), reason: v.reason });
       return closeNow('policy', `${endpointKey(peer)}: ${v.reason}`);
@@ -493,7 +514,7 @@ export class TunnelSession {
     const o = this.ctx.options;
     const T = FrameType.DNS_RESOLVE;
     if (this.dnsInFlight >= o.maxDnsInFlight) return this.refuse(id, T, 'quota', `at most ${o.maxDnsInFlight} lookups at once`, true);
-    if (!this.spend(1, name.length)) return this.rateLimited(id, T);
+    if (!this.bytes.take(name.length, this.now())) return this.refuse(id, T, 'rate-limited', 'over the byte budget', false);
     this.dnsInFlight++;
     let done = false;
     const timer = setTimeout(() => {
@@ -527,14 +548,41 @@ export class TunnelSession {
 
   // ---------------------------------------------------------------- outbound frames
 
-  private spend(packets: number, bytes: number): boolean {
-    const now = this.now();
-    if (!this.packets.take(packets, now)) return false;
-    if (bytes > 0 && !this.bytes.take(bytes, now)) {
-      this.packets.refund(packets);
-      return false;
+  /**
+   * Stops reading the session until a slice of its budget is back. A session held again and
+   * again (each time within a second of its release) for overBudgetCloseMs is closed.
+   */
+  private hold(now: number): void {
+    if (this.holdTimer || this.closed) return;
+    if (now - this.lastRelease > STREAK_GAP_MS) this.heldSince = now;
+    if (now - this.heldSince >= this.ctx.options.overBudgetCloseMs) {
+      this.ctx.log.info('session-abuse', { session: this.id, why: 'over budget' });
+      return this.close(CloseCode.overBudget, 'over budget');
     }
-    return true;
+    const o = this.ctx.options;
+    const slice = Math.min(o.packetsPerSecond, Math.max(1, Math.ceil(o.packetsPerSecond * RELEASE_SHARE)));
+    this.s.held++;
+    this.ws.pause();
+    this.holdTimer = setTimeout(this.release, Math.max(1, this.packets.msUntil(slice, now)));
+  }
+
+  private readonly release = (): void => {
+    this.holdTimer = undefined;
+    this.lastRelease = this.now();
+    if (!this.closed) this.ws.resume();
+  };
+
+  /** A budget frame that came over budget: dropped, and the page told (a connect or lookup always). */
+  private overBudget(id: number, type: number): void {
+    if (type === FrameType.TCP_CONNECT) {
+      this.s.dropped++;
+      return this.send({ type: 'tcp-close', id, reason: 'policy', detail: 'rate-limited' });
+    }
+    if (type === FrameType.DNS_RESOLVE) {
+      this.s.dropped++;
+      return this.sendError(id, type, 'rate-limited', 'over the packet budget; dropped');
+    }
+    this.rateLimited(id, type);
   }
 
   private rateLimited(id: number, refType: number): void {
@@ -587,6 +635,8 @@ export class TunnelSession {
     this.dnsTimers.clear();
     if (this.wsRetry) clearTimeout(this.wsRetry);
     this.wsRetry = undefined;
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
     this.ctx.log.info('session-close', {
       session: this.id,
       code,
@@ -595,6 +645,7 @@ export class TunnelSession {
       framesOut: this.s.framesOut,
       refused: this.s.refused,
       dropped: this.s.dropped,
+      held: this.s.held,
     });
     this.onClosed(this);
   }
