@@ -1,17 +1,24 @@
 // npm run bench:bridge — the bridge under 200 concurrent sessions, loopback only, bounded.
 //
-// Three processes, so each number belongs to one of them: the bridge (child, measured for
-// memory and CPU), a UDP echo (child), and this one, which drives 200 tunnel sessions with the
-// Node-side TunnelClient. Printed, all from the same run:
+// Four processes, so each number belongs to one of them: the bridge (child, measured for
+// memory and CPU), a UDP echo (child), a flooder (child, 8 abusive sessions) and this one,
+// which drives 200 tunnel sessions with the Node-side TunnelClient. Printed, all from the same run:
 //   - added latency: tunnel round trip minus direct UDP round trip to the same echo (p50, p99),
 //     measured interleaved while the 200 sessions are open and idle;
 //   - bridge memory per idle session (each with one UDP socket), after GC;
-//   - datagrams/s relayed with all 200 sessions exchanging datagrams with the echo.
+//   - datagrams/s relayed with all 200 sessions exchanging datagrams with the echo;
+//   - fairness: the added latency of one well-behaved session (paced, under its budget) while
+//     8 other sessions are open and idle (quiet), then while they flood UDP_SEND as fast as
+//     their sockets take it (flooded), and the difference.
+// BENCH_BRIDGE=/path/to/bridge/server.ts runs another checkout's bridge (e.g. main) under the same driver.
 import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { openTunnel, type TunnelClient } from '../shared/tunnel/client.ts';
+import { encodeFrame } from '../shared/tunnel/frames.ts';
 import type { DatagramSocket, Endpoint } from '../shared/transport.ts';
 
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 200);
@@ -19,14 +26,24 @@ const LATENCY_SAMPLES = Number(process.env.BENCH_SAMPLES ?? 2000);
 const LOAD_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const IN_FLIGHT = 4; // datagrams each session keeps outstanding during the load phase
 const PAYLOAD = 100; // bytes, about a discv5 PING
+const FLOODERS = 8;
+const FAIR_SAMPLES = Number(process.env.BENCH_FAIR_SAMPLES ?? 2000);
 
 type Msg = { type: string; [k: string]: unknown };
 
 // ------------------------------------------------------------------ child roles
 
 async function bridgeRole(): Promise<void> {
-  const { startBridge } = await import('../bridge/server.ts');
-  const server = await startBridge({ port: 0, logLevel: 'silent', maxSessions: SESSIONS + 16, lab: false });
+  const { startBridge } = (await import(process.env.BENCH_BRIDGE ?? '../bridge/server.ts')) as typeof import('../bridge/server.ts');
+  const echoPort = Number(process.env.BENCH_ECHO_PORT);
+  const server = await startBridge({
+    port: 0,
+    logLevel: 'silent',
+    maxSessions: SESSIONS + FLOODERS + 16,
+    maxSessionsPerClient: SESSIONS + FLOODERS + 16, // every session comes from 127.0.0.1
+    allow: [`127.0.0.1:${echoPort}`], // loopback targets need --allow
+    lab: false,
+  });
   const gc = (globalThis as { gc?: () => void }).gc;
   const mem = () => {
     for (let i = 0; i < 3; i++) gc?.();
@@ -41,6 +58,90 @@ async function bridgeRole(): Promise<void> {
   process.send!({ type: 'ready', port: server.port, tunnelUrl: server.tunnelUrl, origin: server.origin });
 }
 
+/**
+ * FLOODERS sessions, each with a UDP socket; on 'flood' each writes UDP_SENDs as fast as its
+ * socket takes them. Written as ready-made masked WebSocket frames on a raw socket, so the
+ * flooder costs next to no CPU itself (the bridge, not this process, is what is measured).
+ */
+async function floodRole(): Promise<void> {
+  const { tunnelUrl, origin, echoPort } = JSON.parse(process.env.BENCH_FLOOD ?? '{}') as { tunnelUrl: string; origin: string; echoPort: number };
+  const send = encodeFrame({ type: 'udp-send', id: 1, peer: { ip: '127.0.0.1', port: echoPort }, payload: new Uint8Array(PAYLOAD) });
+  const open = encodeFrame({ type: 'udp-open', id: 1, ip: '', port: 0 });
+  if (!send.ok || !open.ok) throw new Error('cannot encode');
+  const one = wsFrame(send.value);
+  const burst = Buffer.concat(Array.from({ length: Math.floor(65536 / one.length) }, () => one)); // one socket read's worth
+  const sockets: net.Socket[] = [];
+  let closed = 0;
+  for (let i = 0; i < FLOODERS; i++) {
+    const s = await rawWebSocket(tunnelUrl, origin);
+    s.on('data', () => {}); // HELLO, UDP_OPENED, echoes: read and dropped
+    s.on('close', () => closed++);
+    s.write(wsFrame(open.value));
+    sockets.push(s);
+  }
+  let flooding = false;
+  let sent = 0;
+  let full = new Set<net.Socket>();
+  const pump = (s: net.Socket) => {
+    while (flooding && !s.destroyed) {
+      sent += burst.length / one.length;
+      if (!s.write(burst)) {
+        full.add(s);
+        return void s.once('drain', () => (full.delete(s), pump(s)));
+      }
+    }
+  };
+  process.on('message', async (m: Msg) => {
+    if (m.type === 'flood') {
+      flooding = true;
+      sent = 0;
+      full = new Set();
+      for (const s of sockets) pump(s);
+      // Measure once every flooder is backed up: from then on only the bridge decides what is read.
+      const deadline = Date.now() + 3000;
+      while (full.size < sockets.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      process.send!({ type: 'flooding', backedUp: full.size });
+    } else if (m.type === 'calm') {
+      flooding = false;
+      process.send!({ type: 'calm', sent, closed });
+    } else if (m.type === 'stop') {
+      for (const s of sockets) s.destroy();
+      process.exit(0);
+    }
+  });
+  process.send!({ type: 'ready' });
+}
+
+/** A client WebSocket frame (binary, final, masked with a zero key: the bytes go as they are). */
+function wsFrame(payload: Uint8Array): Buffer {
+  if (payload.length >= 126) throw new Error('short frames only');
+  return Buffer.concat([Buffer.from([0x82, 0x80 | payload.length, 0, 0, 0, 0]), payload]);
+}
+
+/** The WebSocket upgrade by hand; resolves with the socket once the bridge answered 101. */
+function rawWebSocket(url: string, origin: string): Promise<net.Socket> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: u.hostname, port: Number(u.port) }, () => {
+      s.write(
+        `GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nOrigin: ${origin}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
+    });
+    let head = '';
+    const onData = (b: Buffer) => {
+      head += b.toString('latin1');
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      s.off('data', onData);
+      if (!head.startsWith('HTTP/1.1 101')) return reject(new Error(`upgrade refused: ${head.split('\r\n')[0]}`));
+      resolve(s);
+    };
+    s.on('data', onData);
+    s.once('error', reject);
+  });
+}
+
 function echoRole(): void {
   const s = dgram.createSocket('udp4');
   s.on('message', (msg, r) => s.send(msg, r.port, r.address));
@@ -50,10 +151,10 @@ function echoRole(): void {
 
 // ------------------------------------------------------------------ driver
 
-function spawn(role: string, execArgv: string[] = []): Promise<{ child: ChildProcess; ready: Msg }> {
+function spawn(role: string, execArgv: string[] = [], env: Record<string, string> = {}): Promise<{ child: ChildProcess; ready: Msg }> {
   const child = fork(fileURLToPath(import.meta.url), [], {
     execArgv: ['--import', 'tsx', ...execArgv],
-    env: { ...process.env, BENCH_ROLE: role },
+    env: { ...process.env, ...env, BENCH_ROLE: role },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
@@ -92,19 +193,19 @@ function rtt(send: () => void, onReply: (h: (() => void) | undefined) => void): 
 
 async function main(): Promise<void> {
   const prof = process.env.BENCH_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
-  const { child: bridge, ready: b } = await spawn('bridge', ['--expose-gc', ...prof]);
   const { child: echo, ready: e } = await spawn('echo');
+  const { child: bridge, ready: b } = await spawn('bridge', ['--expose-gc', ...prof], { BENCH_ECHO_PORT: String(e.port) });
   const echoAt: Endpoint = { ip: '127.0.0.1', port: e.port as number };
+  const children = [bridge, echo];
   const stop = async () => {
-    for (const c of [bridge, echo]) c.send({ type: 'stop' });
-    await Promise.all([bridge, echo].map((c) => new Promise((r) => (c.exitCode !== null ? r(0) : c.once('exit', r)))));
+    for (const c of children) c.send({ type: 'stop' });
+    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(0) : c.once('exit', r)))));
   };
   const timeout = setTimeout(() => {
     console.error('bench: over its time bound, stopping');
-    bridge.kill();
-    echo.kill();
+    for (const c of children) c.kill();
     process.exit(1);
-  }, 120_000);
+  }, 180_000);
 
   try {
     const memBefore = await ask(bridge, 'mem');
@@ -193,15 +294,83 @@ async function main(): Promise<void> {
     console.log(`  (bridge saw ${st.sessions} sessions, ${st.total.udpSockets} UDP sockets)`);
 
     for (const c of clients) c.close();
+    await new Promise((r) => setTimeout(r, 300));
+
+    // Fairness: one well-behaved session, quiet and then with FLOODERS sessions flooding.
+    const { child: flood } = await spawn('flood', [], { BENCH_FLOOD: JSON.stringify({ tunnelUrl: b.tunnelUrl, origin: b.origin, echoPort: e.port }) });
+    children.push(flood);
+    const good = await openTunnel(new WebSocket(b.tunnelUrl as string, { origin: b.origin as string }));
+    const quiet = await pacedLatency(good, echoAt);
+    const before = (await ask(bridge, 'mem')).stats as BridgeStats;
+    const t0flood = performance.now();
+    const started = await ask(flood, 'flood');
+    const flooded = await pacedLatency(good, echoAt);
+    const after = (await ask(bridge, 'mem')).stats as BridgeStats;
+    const floodEnd = await ask(flood, 'calm');
+    good.close();
+    const d50 = flooded.addedP50 - quiet.addedP50;
+    const d99 = flooded.addedP99 - quiet.addedP99;
+    const f = (n: number) => `${n >= 0 ? '+' : ''}${n.toFixed(3)}`;
+    console.log('');
+    console.log(`fairness (one well-behaved session, ${quiet.samples} paced round trips each; ${FLOODERS} other sessions over budget):`);
+    console.log(`  quiet    added per round trip   p50 ${quiet.addedP50.toFixed(3)} ms   p99 ${quiet.addedP99.toFixed(3)} ms   (${quiet.lost} over 1 s)`);
+    console.log(`  flooded  added per round trip   p50 ${flooded.addedP50.toFixed(3)} ms   p99 ${flooded.addedP99.toFixed(3)} ms   (${flooded.lost} over 1 s)`);
+    console.log(`  delta                           p50 ${f(d50)} ms   p99 ${f(d99)} ms   (aim: ≤ +0.5 ms p50, ≤ +2 ms p99)`);
+    const seconds = (performance.now() - t0flood) / 1000;
+    console.log(
+      `  flooders offered ${Math.round((floodEnd.sent as number) / seconds)} frames/s; the bridge read ${Math.round((after.total.framesIn - before.total.framesIn) / seconds)} frames/s ` +
+        `from all sessions, held sessions ${(after.total.held ?? 0) - (before.total.held ?? 0)} times; flooders backed up: ${started.backedUp}/${FLOODERS}, closed: ${floodEnd.closed}`,
+    );
   } finally {
     clearTimeout(timeout);
     await stop();
   }
 }
 
+type BridgeStats = { total: { framesIn: number; held?: number } };
+
+/** Added latency (tunnel minus direct round trip) of one session, paced to stay under its budget. */
+async function pacedLatency(client: TunnelClient, echoAt: Endpoint) {
+  const sock = await client.openDatagram();
+  const direct = dgram.createSocket('udp4');
+  await new Promise<void>((r) => direct.bind(0, '127.0.0.1', () => r()));
+  let directReply: (() => void) | undefined;
+  let tunnelReply: (() => void) | undefined;
+  direct.on('message', () => directReply?.());
+  sock.onMessage(() => tunnelReply?.());
+  const payload = new Uint8Array(PAYLOAD);
+  const dRtt: number[] = [];
+  const tRtt: number[] = [];
+  let lost = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < FAIR_SAMPLES + 100; i++) {
+    const d = await rtt(() => direct.send(payload, echoAt.port, echoAt.ip), (h) => (directReply = h));
+    const t = await rtt(() => sock.send(payload, echoAt), (h) => (tunnelReply = h));
+    if (Number.isNaN(t)) lost++;
+    // A tunnel probe with no echo within a second counts as a second (a stall is the finding).
+    if (!Number.isNaN(d) && i >= 100) {
+      dRtt.push(d);
+      tRtt.push(Number.isNaN(t) ? 1000 : t);
+    }
+    await new Promise((r) => setTimeout(r, 1)); // ≤ ~600 datagrams/s: well under the 1000/s budget
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  direct.close();
+  sock.close();
+  // Added latency per percentile: the tunnel's round trip minus the direct one, as above.
+  return {
+    samples: tRtt.length,
+    lost,
+    seconds,
+    addedP50: percentile(tRtt, 50) - percentile(dRtt, 50),
+    addedP99: percentile(tRtt, 99) - percentile(dRtt, 99),
+  };
+}
+
 const role = process.env.BENCH_ROLE;
 if (role === 'bridge') void bridgeRole();
 else if (role === 'echo') echoRole();
+else if (role === 'flood') void floodRole();
 else
   main().then(
     () => process.exit(0),

@@ -280,6 +280,7 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
           sessions.delete(s);
           uncount();
         },
+        socket,
       );
       if (!session.isClosed) sessions.add(session);
     });

@@ -2,9 +2,9 @@
 // page opened through it, their quotas and budgets, and their teardown. Every frame from the
 // page is untrusted: it is decoded with the shared codec, checked against the policy, and a
 // refusal answers with an ERROR frame (or closes the session when going on is unsafe).
-// Every frame costs one token of the packet budget before it is decoded; a session out of
-// tokens is not read (its WebSocket is paused) until the budget refills, so a flood waits in
-// its own TCP buffers instead of taking the event loop from the other sessions.
+// Frames come in through a ReadGate: one token of the packet budget each, before decoding; a
+// session out of tokens is not read (its WebSocket is paused) until the budget refills, so a
+// flood waits in its own TCP buffers instead of taking the event loop from the other sessions.
 import type { Socket as UdpSocket } from 'node:dgram';
 import net from 'node:net';
 import dns from 'node:dns';
@@ -30,6 +30,7 @@ import type { TargetPolicy } from './policy.ts';
 import type { PeerRegistry } from './peers.ts';
 import type { Logger } from './log.ts';
 import { Budget } from './budget.ts';
+import { ReadGate } from './read-gate.ts';
 import { bindUdp, closeReasonOf, isWildcard, socketAddress, unmap } from './node-transport.ts';
 
 /** WebSocket close codes the bridge uses (docs/tunnel.md). */
@@ -43,13 +44,6 @@ export const CloseCode = {
   idle: 4001,
   overBudget: 4002, // held back for its packet budget, again and again, for overBudgetCloseMs
 } as const;
-
-/** Frames whose whole point is to spend the budget: over it they are refused without decoding. */
-const BUDGET_FRAMES = new Set<number>([FrameType.UDP_SEND, FrameType.TCP_CONNECT, FrameType.DNS_RESOLVE]);
-/** A held session is read again once it has this much of a second's budget banked. */
-const RELEASE_SHARE = 0.05;
-/** Held again within this long of its release: the same stretch of flooding. */
-const STREAK_GAP_MS = 1000;
 
 export interface SessionContext {
   options: BridgeOptions;
@@ -124,15 +118,12 @@ export class TunnelSession {
   private lastRateNotice = -Infinity;
   private wsBlocked = false;
   private wsRetry: ReturnType<typeof setTimeout> | undefined;
-  /** Set while the WebSocket is paused for the packet budget. */
-  private holdTimer: ReturnType<typeof setTimeout> | undefined;
-  private lastRelease = -Infinity;
-  private heldSince = 0;
+  private readonly gate: ReadGate;
   private closed = false;
   private alive = true;
   private lastPing: number;
   lastActivity: number;
-  private readonly s = { framesIn: 0, framesOut: 0, refused: 0, dropped: 0, held: 0 };
+  private readonly s = { framesIn: 0, framesOut: 0, refused: 0, dropped: 0 };
   private readonly now: () => number;
 
   constructor(
@@ -142,6 +133,8 @@ export class TunnelSession {
     private readonly maxFrame: number,
     private readonly from: string,
     private readonly onClosed: (s: TunnelSession) => void,
+    /** The connection under the WebSocket: ended after our close frame when reading is held. */
+    private readonly connection?: { end(): void },
   ) {
     const o = ctx.options;
     this.now = ctx.now ?? (() => performance.now());
@@ -150,6 +143,20 @@ export class TunnelSession {
     this.packets = new Budget(o.packetsPerSecond, o.packetsPerSecond, t);
     this.bytes = new Budget(o.bytesPerSecond, o.bytesPerSecond, t);
     this.badFrames = new Budget(o.badFramesPerSecond, 2 * o.badFramesPerSecond, t);
+    this.gate = new ReadGate(
+      this.packets,
+      { rate: o.packetsPerSecond, closeAfterMs: o.overBudgetCloseMs },
+      {
+        handle: (frame) => this.handleFrame(frame),
+        pause: () => ws.pause(),
+        resume: () => ws.resume(),
+        overBudget: () => {
+          ctx.log.info('session-abuse', { session: this.id, why: 'over budget' });
+          this.close(CloseCode.overBudget, 'over budget');
+        },
+      },
+      this.now,
+    );
     ws.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(data, isBinary));
     ws.on('pong', () => (this.alive = true));
     ws.on('close', (code: number) => this.teardown(code));
@@ -169,9 +176,9 @@ export class TunnelSession {
   }
 
   stats(): SessionStats {
-    let timers = this.dnsTimers.size + (this.wsRetry ? 1 : 0) + (this.holdTimer ? 1 : 0);
+    let timers = this.dnsTimers.size + (this.wsRetry ? 1 : 0) + this.gate.timers;
     for (const c of this.tcp.values()) if (c.ackTimer) timers++;
-    return { udpSockets: this.udp.size, tcpConnections: this.tcp.size, dnsInFlight: this.dnsInFlight, timers, ...this.s };
+    return { udpSockets: this.udp.size, tcpConnections: this.tcp.size, dnsInFlight: this.dnsInFlight, timers, ...this.s, held: this.gate.holds };
   }
 
   get isClosed(): boolean {
@@ -198,6 +205,9 @@ export class TunnelSession {
   close(code: number, reason: string): void {
     if (this.closed) return;
     if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
+    // A held session reads nothing more, not even the page's answering close frame: end the
+    // connection after ours instead of reading (and parsing) what the page queued up.
+    if (this.gate.isPaused) this.connection?.end();
     this.teardown(code, reason);
   }
 
@@ -205,19 +215,15 @@ export class TunnelSession {
 
   private onMessage(data: Buffer, isBinary: boolean): void {
     if (this.closed) return;
-    const now = this.now();
-    this.lastActivity = now;
+    this.lastActivity = this.now();
     this.s.framesIn++;
     if (!isBinary) return this.close(CloseCode.unsupportedData, 'binary frames only');
+    this.gate.push(data);
+  }
+
+  private handleFrame(data: Buffer): void {
+    if (this.closed) return;
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    if (!this.packets.take(1, now)) {
-      // Over budget. Frames already read with this one (the rest of a socket read) still come.
-      this.hold(now);
-      if (this.closed) return;
-      const h = peekHeader(bytes);
-      if (h && BUDGET_FRAMES.has(h.type) && !(h.type === FrameType.TCP_CONNECT && this.tcp.has(h.id))) return this.overBudget(h.id, h.type);
-      this.packets.borrow(1, now); // TCP and socket frames are never dropped: taken on credit
-    }
     const o = this.ctx.options;
     const r = decodeFrame(bytes, { maxDatagram: o.maxDatagram, maxFrame: this.maxFrame });
     if (!r.ok) {
@@ -548,43 +554,6 @@ export class TunnelSession {
 
   // ---------------------------------------------------------------- outbound frames
 
-  /**
-   * Stops reading the session until a slice of its budget is back. A session held again and
-   * again (each time within a second of its release) for overBudgetCloseMs is closed.
-   */
-  private hold(now: number): void {
-    if (this.holdTimer || this.closed) return;
-    if (now - this.lastRelease > STREAK_GAP_MS) this.heldSince = now;
-    if (now - this.heldSince >= this.ctx.options.overBudgetCloseMs) {
-      this.ctx.log.info('session-abuse', { session: this.id, why: 'over budget' });
-      return this.close(CloseCode.overBudget, 'over budget');
-    }
-    const o = this.ctx.options;
-    const slice = Math.min(o.packetsPerSecond, Math.max(1, Math.ceil(o.packetsPerSecond * RELEASE_SHARE)));
-    this.s.held++;
-    this.ws.pause();
-    this.holdTimer = setTimeout(this.release, Math.max(1, this.packets.msUntil(slice, now)));
-  }
-
-  private readonly release = (): void => {
-    this.holdTimer = undefined;
-    this.lastRelease = this.now();
-    if (!this.closed) this.ws.resume();
-  };
-
-  /** A budget frame that came over budget: dropped, and the page told (a connect or lookup always). */
-  private overBudget(id: number, type: number): void {
-    if (type === FrameType.TCP_CONNECT) {
-      this.s.dropped++;
-      return this.send({ type: 'tcp-close', id, reason: 'policy', detail: 'rate-limited' });
-    }
-    if (type === FrameType.DNS_RESOLVE) {
-      this.s.dropped++;
-      return this.sendError(id, type, 'rate-limited', 'over the packet budget; dropped');
-    }
-    this.rateLimited(id, type);
-  }
-
   private rateLimited(id: number, refType: number): void {
     this.s.dropped++;
     const now = this.now();
@@ -635,8 +604,7 @@ export class TunnelSession {
     this.dnsTimers.clear();
     if (this.wsRetry) clearTimeout(this.wsRetry);
     this.wsRetry = undefined;
-    if (this.holdTimer) clearTimeout(this.holdTimer);
-    this.holdTimer = undefined;
+    this.gate.close();
     this.ctx.log.info('session-close', {
       session: this.id,
       code,
@@ -645,7 +613,7 @@ export class TunnelSession {
       framesOut: this.s.framesOut,
       refused: this.s.refused,
       dropped: this.s.dropped,
-      held: this.s.held,
+      held: this.gate.holds,
     });
     this.onClosed(this);
   }
