@@ -8,10 +8,12 @@
 //   - bridge memory per idle session (each with one UDP socket), after GC;
 //   - datagrams/s relayed with all 200 sessions exchanging datagrams with the echo;
 //   - fairness: the added latency of one well-behaved session (paced, under its budget) while
-//     8 other sessions are open and idle (quiet), then while they flood UDP_SEND as fast as
-//     their sockets take it (flooded), and the difference.
+//     8 other sessions are open and idle (quiet: before and after the flood), and while they
+//     flood UDP_SEND (to a loopback sink that never answers) as fast as their sockets take it
+//     (flooded), the difference, and the bridge's own event-loop delay in each phase.
 // BENCH_BRIDGE=/path/to/bridge/server.ts runs another checkout's bridge (e.g. main) under the same driver.
 import { fork, type ChildProcess } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -41,7 +43,7 @@ async function bridgeRole(): Promise<void> {
     logLevel: 'silent',
     maxSessions: SESSIONS + FLOODERS + 16,
     maxSessionsPerClient: SESSIONS + FLOODERS + 16, // every session comes from 127.0.0.1
-    allow: [`127.0.0.1:${echoPort}`], // loopback targets need --allow
+    allow: [`127.0.0.1:${echoPort}`, `127.0.0.1:${process.env.BENCH_SINK_PORT}`], // loopback targets need --allow
     lab: false,
   });
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -50,8 +52,12 @@ async function bridgeRole(): Promise<void> {
     const m = process.memoryUsage();
     return { rss: m.rss, heapUsed: m.heapUsed, external: m.external + m.arrayBuffers };
   };
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
   process.on('message', (m: Msg) => {
     if (m.type === 'mem') process.send!({ type: 'mem', ...mem(), stats: server.stats() });
+    else if (m.type === 'loop-reset') (loop.reset(), process.send!({ type: 'loop-reset' }));
+    else if (m.type === 'loop') process.send!({ type: 'loop', p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 });
     else if (m.type === 'cpu') process.send!({ type: 'cpu', ...process.cpuUsage() });
     else if (m.type === 'stop') void server.close().then(() => process.exit(0));
   });
@@ -64,8 +70,8 @@ async function bridgeRole(): Promise<void> {
  * flooder costs next to no CPU itself (the bridge, not this process, is what is measured).
  */
 async function floodRole(): Promise<void> {
-  const { tunnelUrl, origin, echoPort } = JSON.parse(process.env.BENCH_FLOOD ?? '{}') as { tunnelUrl: string; origin: string; echoPort: number };
-  const send = encodeFrame({ type: 'udp-send', id: 1, peer: { ip: '127.0.0.1', port: echoPort }, payload: new Uint8Array(PAYLOAD) });
+  const { tunnelUrl, origin, sinkPort } = JSON.parse(process.env.BENCH_FLOOD ?? '{}') as { tunnelUrl: string; origin: string; sinkPort: number };
+  const send = encodeFrame({ type: 'udp-send', id: 1, peer: { ip: '127.0.0.1', port: sinkPort }, payload: new Uint8Array(PAYLOAD) });
   const open = encodeFrame({ type: 'udp-open', id: 1, ip: '', port: 0 });
   if (!send.ok || !open.ok) throw new Error('cannot encode');
   const one = wsFrame(send.value);
@@ -142,11 +148,16 @@ function rawWebSocket(url: string, origin: string): Promise<net.Socket> {
   });
 }
 
+/** The UDP echo, and a sink on another port that takes the flood and never answers. */
 function echoRole(): void {
   const s = dgram.createSocket('udp4');
+  const sink = dgram.createSocket('udp4');
   s.on('message', (msg, r) => s.send(msg, r.port, r.address));
-  s.bind(0, '127.0.0.1', () => process.send!({ type: 'ready', port: s.address().port }));
-  process.on('message', (m: Msg) => m.type === 'stop' && s.close(() => process.exit(0)));
+  sink.on('message', () => {});
+  sink.bind(0, '127.0.0.1', () =>
+    s.bind(0, '127.0.0.1', () => process.send!({ type: 'ready', port: s.address().port, sinkPort: sink.address().port })),
+  );
+  process.on('message', (m: Msg) => m.type === 'stop' && sink.close(() => s.close(() => process.exit(0))));
 }
 
 // ------------------------------------------------------------------ driver
@@ -194,11 +205,11 @@ function rtt(send: () => void, onReply: (h: (() => void) | undefined) => void): 
 async function main(): Promise<void> {
   const prof = process.env.BENCH_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
   const { child: echo, ready: e } = await spawn('echo');
-  const { child: bridge, ready: b } = await spawn('bridge', ['--expose-gc', ...prof], { BENCH_ECHO_PORT: String(e.port) });
+  const { child: bridge, ready: b } = await spawn('bridge', ['--expose-gc', ...prof], { BENCH_ECHO_PORT: String(e.port), BENCH_SINK_PORT: String(e.sinkPort) });
   const echoAt: Endpoint = { ip: '127.0.0.1', port: e.port as number };
   const children = [bridge, echo];
   const stop = async () => {
-    for (const c of children) c.send({ type: 'stop' });
+    for (const c of children) if (c.connected) c.send({ type: 'stop' });
     await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(0) : c.once('exit', r)))));
   };
   const timeout = setTimeout(() => {
@@ -296,27 +307,40 @@ async function main(): Promise<void> {
     for (const c of clients) c.close();
     await new Promise((r) => setTimeout(r, 300));
 
-    // Fairness: one well-behaved session, quiet and then with FLOODERS sessions flooding.
-    const { child: flood } = await spawn('flood', [], { BENCH_FLOOD: JSON.stringify({ tunnelUrl: b.tunnelUrl, origin: b.origin, echoPort: e.port }) });
+    // Fairness: one well-behaved session, quiet (before and after) and with FLOODERS sessions flooding.
+    const { child: flood } = await spawn('flood', [], { BENCH_FLOOD: JSON.stringify({ tunnelUrl: b.tunnelUrl, origin: b.origin, sinkPort: e.sinkPort }) });
     children.push(flood);
     const good = await openTunnel(new WebSocket(b.tunnelUrl as string, { origin: b.origin as string }));
-    const quiet = await pacedLatency(good, echoAt);
+    const phase = async (samples: number, warmUp = 0) => {
+      await ask(bridge, 'loop-reset');
+      const lat = await pacedLatency(good, echoAt, samples, warmUp);
+      return { ...lat, loop: await ask(bridge, 'loop') };
+    };
+    const quiet1 = await phase(FAIR_SAMPLES / 2, 100);
     const before = (await ask(bridge, 'mem')).stats as BridgeStats;
     const t0flood = performance.now();
     const started = await ask(flood, 'flood');
-    const flooded = await pacedLatency(good, echoAt);
+    const flooded = await phase(FAIR_SAMPLES);
     const after = (await ask(bridge, 'mem')).stats as BridgeStats;
-    const floodEnd = await ask(flood, 'calm');
-    good.close();
-    const d50 = flooded.addedP50 - quiet.addedP50;
-    const d99 = flooded.addedP99 - quiet.addedP99;
-    const f = (n: number) => `${n >= 0 ? '+' : ''}${n.toFixed(3)}`;
-    console.log('');
-    console.log(`fairness (one well-behaved session, ${quiet.samples} paced round trips each; ${FLOODERS} other sessions over budget):`);
-    console.log(`  quiet    added per round trip   p50 ${quiet.addedP50.toFixed(3)} ms   p99 ${quiet.addedP99.toFixed(3)} ms   (${quiet.lost} over 1 s)`);
-    console.log(`  flooded  added per round trip   p50 ${flooded.addedP50.toFixed(3)} ms   p99 ${flooded.addedP99.toFixed(3)} ms   (${flooded.lost} over 1 s)`);
-    console.log(`  delta                           p50 ${f(d50)} ms   p99 ${f(d99)} ms   (aim: ≤ +0.5 ms p50, ≤ +2 ms p99)`);
     const seconds = (performance.now() - t0flood) / 1000;
+    const floodEnd = await ask(flood, 'calm');
+    flood.send({ type: 'stop' }); // its sessions go, and with them their backlog
+    await new Promise((r) => flood.once('exit', r));
+    await new Promise((r) => setTimeout(r, 300));
+    const quiet2 = await phase(FAIR_SAMPLES / 2);
+    good.close();
+    const quiet = merge(quiet1, quiet2);
+    const fl = added(flooded);
+    const d50 = fl.p50 - quiet.p50;
+    const d99 = fl.p99 - quiet.p99;
+    const f = (n: number) => `${n >= 0 ? '+' : ''}${n.toFixed(3)}`;
+    const loop = (l: Msg) => `bridge event-loop delay p99 ${(l.p99 as number).toFixed(1)} ms, max ${(l.max as number).toFixed(1)} ms`;
+    console.log('');
+    console.log(`fairness (one well-behaved session, paced round trips; ${FLOODERS} other sessions flooding over budget):`);
+    console.log(`  quiet    added per round trip   p50 ${quiet.p50.toFixed(3)} ms   p99 ${quiet.p99.toFixed(3)} ms   (${quiet.samples} samples, before and after the flood, ${quiet.lost} over 1 s)`);
+    console.log(`  flooded  added per round trip   p50 ${fl.p50.toFixed(3)} ms   p99 ${fl.p99.toFixed(3)} ms   (${fl.samples} samples, ${flooded.lost} over 1 s)`);
+    console.log(`  delta                           p50 ${f(d50)} ms   p99 ${f(d99)} ms   (aim: ≤ +0.5 ms p50, ≤ +2 ms p99)`);
+    console.log(`  quiet: ${loop(quiet1.loop)} / ${loop(quiet2.loop)};  flooded: ${loop(flooded.loop)}`);
     console.log(
       `  flooders offered ${Math.round((floodEnd.sent as number) / seconds)} frames/s; the bridge read ${Math.round((after.total.framesIn - before.total.framesIn) / seconds)} frames/s ` +
         `from all sessions, held sessions ${(after.total.held ?? 0) - (before.total.held ?? 0)} times; flooders backed up: ${started.backedUp}/${FLOODERS}, closed: ${floodEnd.closed}`,
@@ -329,8 +353,8 @@ async function main(): Promise<void> {
 
 type BridgeStats = { total: { framesIn: number; held?: number } };
 
-/** Added latency (tunnel minus direct round trip) of one session, paced to stay under its budget. */
-async function pacedLatency(client: TunnelClient, echoAt: Endpoint) {
+/** Round trips of one session, each next to a direct one, paced to stay under its budget. */
+async function pacedLatency(client: TunnelClient, echoAt: Endpoint, samples: number, warmUp: number) {
   const sock = await client.openDatagram();
   const direct = dgram.createSocket('udp4');
   await new Promise<void>((r) => direct.bind(0, '127.0.0.1', () => r()));
@@ -343,12 +367,12 @@ async function pacedLatency(client: TunnelClient, echoAt: Endpoint) {
   const tRtt: number[] = [];
   let lost = 0;
   const t0 = performance.now();
-  for (let i = 0; i < FAIR_SAMPLES + 100; i++) {
+  for (let i = 0; i < samples + warmUp; i++) {
     const d = await rtt(() => direct.send(payload, echoAt.port, echoAt.ip), (h) => (directReply = h));
     const t = await rtt(() => sock.send(payload, echoAt), (h) => (tunnelReply = h));
     if (Number.isNaN(t)) lost++;
     // A tunnel probe with no echo within a second counts as a second (a stall is the finding).
-    if (!Number.isNaN(d) && i >= 100) {
+    if (!Number.isNaN(d) && i >= warmUp) {
       dRtt.push(d);
       tRtt.push(Number.isNaN(t) ? 1000 : t);
     }
@@ -357,15 +381,16 @@ async function pacedLatency(client: TunnelClient, echoAt: Endpoint) {
   const seconds = (performance.now() - t0) / 1000;
   direct.close();
   sock.close();
-  // Added latency per percentile: the tunnel's round trip minus the direct one, as above.
-  return {
-    samples: tRtt.length,
-    lost,
-    seconds,
-    addedP50: percentile(tRtt, 50) - percentile(dRtt, 50),
-    addedP99: percentile(tRtt, 99) - percentile(dRtt, 99),
-  };
+  return { dRtt, tRtt, lost, seconds };
 }
+
+type Rtts = { dRtt: number[]; tRtt: number[]; lost: number };
+
+/** Added latency per percentile: the tunnel's round trip minus the direct one, as above. */
+function added(r: Rtts) {
+  return { samples: r.tRtt.length, lost: r.lost, p50: percentile(r.tRtt, 50) - percentile(r.dRtt, 50), p99: percentile(r.tRtt, 99) - percentile(r.dRtt, 99) };
+}
+const merge = (a: Rtts, b: Rtts) => added({ dRtt: [...a.dRtt, ...b.dRtt], tRtt: [...a.tRtt, ...b.tRtt], lost: a.lost + b.lost });
 
 const role = process.env.BENCH_ROLE;
 if (role === 'bridge') void bridgeRole();
