@@ -307,6 +307,7 @@ async function main(): Promise<void> {
     for (const c of clients) c.close();
     await new Promise((r) => setTimeout(r, 300));
 
+    if (FAIR_SAMPLES === 0) return; // BENCH_FAIR_SAMPLES=0: the figures above only
     // Fairness: one well-behaved session, quiet (before and after) and with FLOODERS sessions flooding.
     const { child: flood } = await spawn('flood', [], { BENCH_FLOOD: JSON.stringify({ tunnelUrl: b.tunnelUrl, origin: b.origin, sinkPort: e.sinkPort }) });
     children.push(flood);

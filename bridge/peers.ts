@@ -17,7 +17,8 @@ export interface PeerLookup {
 
 export class PeerRegistry implements PeerLookup {
   private readonly byProtocol = new Map<string, number>();
-  private readonly byKind = new Map<string, number>();
+  /** The lab's share of byProtocol (few entries; a tunnel socket costs no entry here). */
+  private readonly lab = new Map<string, number>();
   private readonly byIp = new Map<string, number>();
 
   add(protocol: Protocol, kind: PeerKind, e: Endpoint): void {
@@ -34,7 +35,9 @@ export class PeerRegistry implements PeerLookup {
 
   /** Registered for this protocol as this kind (e.g. a page's own UDP socket, not a lab peer). */
   hasKind(protocol: Protocol, kind: PeerKind, e: Endpoint): boolean {
-    return this.byKind.has(`${protocol} ${kind} ${endpointKey(e)}`);
+    const k = `${protocol} ${endpointKey(e)}`;
+    const labs = this.lab.get(k) ?? 0;
+    return kind === 'lab' ? labs > 0 : (this.byProtocol.get(k) ?? 0) > labs;
   }
 
   hasIp(ip: string): boolean {
@@ -47,9 +50,9 @@ export class PeerRegistry implements PeerLookup {
   }
 
   private bump(protocol: Protocol, kind: PeerKind, e: Endpoint, d: number): void {
-    const key = endpointKey(e);
-    count(this.byProtocol, `${protocol} ${key}`, d);
-    count(this.byKind, `${protocol} ${kind} ${key}`, d);
+    const k = `${protocol} ${endpointKey(e)}`;
+    count(this.byProtocol, k, d);
+    if (kind === 'lab') count(this.lab, k, d);
     count(this.byIp, e.ip, d);
   }
 }

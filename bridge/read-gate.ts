@@ -38,7 +38,8 @@ export interface ReadGateHooks {
 }
 
 export class ReadGate {
-  private queue: (Buffer | undefined)[] = [];
+  /** Frames read while paused; allocated on the first pause (most sessions never have one). */
+  private queue: (Buffer | undefined)[] | undefined;
   private head = 0;
   private paused = false;
   private closed = false;
@@ -61,9 +62,9 @@ export class ReadGate {
   /** A frame read from the WebSocket: handled now, or queued behind the ones waiting. */
   push(frame: Buffer): void {
     if (this.closed) return;
-    if (this.paused) this.queue.push(frame); // the rest of a socket read that came in after the pause
+    if (this.paused) this.queue!.push(frame); // the rest of a socket read that came in after the pause
     else if (this.admit()) this.hooks.handle(frame);
-    else this.queue.push(frame);
+    else this.queue!.push(frame);
   }
 
   /** Is the WebSocket paused by this gate? */
@@ -81,7 +82,7 @@ export class ReadGate {
     clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
     this.timer = this.immediate = undefined;
-    this.queue = [];
+    this.queue = undefined;
   }
 
   /** May one more frame be handled now? If not, pauses and schedules the drain. */
@@ -93,7 +94,7 @@ export class ReadGate {
     }
     if (this.turnCount >= TURN_FRAMES) {
       this.pause();
-      this.immediate = setImmediate(this.drain);
+      this.immediate = setImmediate(drain, this);
       return false;
     }
     const now = this.now();
@@ -115,28 +116,34 @@ export class ReadGate {
     }
     this.holds++;
     const slice = Math.min(this.o.rate, Math.max(1, Math.ceil(this.o.rate * RELEASE_SHARE)));
-    this.timer = setTimeout(this.drain, Math.max(1, this.budget.msUntil(slice, now)));
+    this.timer = setTimeout(drain, Math.max(1, this.budget.msUntil(slice, now)), this);
   }
 
   private pause(): void {
     if (this.paused) return;
     this.paused = true;
+    this.queue ??= [];
     this.hooks.pause();
   }
 
-  private readonly drain = (): void => {
+  /** Handles what waits, as far as the turn and the budget allow; reads again once all is done. */
+  drain(): void {
     this.timer = this.immediate = undefined;
-    while (this.head < this.queue.length) {
+    const queue = this.queue;
+    if (this.closed || !queue) return;
+    while (this.head < queue.length) {
       if (this.closed || !this.admit()) return; // admit() scheduled the next drain
-      const frame = this.queue[this.head]!;
-      this.queue[this.head++] = undefined;
+      const frame = queue[this.head]!;
+      queue[this.head++] = undefined;
       this.hooks.handle(frame);
     }
     if (this.closed) return;
-    this.queue = [];
+    queue.length = 0;
     this.head = 0;
     this.paused = false;
     this.lastRelease = this.now();
     this.hooks.resume();
-  };
+  }
 }
+
+const drain = (gate: ReadGate) => gate.drain();

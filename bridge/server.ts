@@ -235,6 +235,9 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
   const releaseHttp = (s: { remoteAddress?: string; remotePort?: number }) => {
     if (countedHttp.delete(connKey(s))) httpPerClient.add(clientOf(s), -1);
   };
+  function onHttpClose(this: Socket) {
+    releaseHttp(this);
+  }
   server.on('connection', (socket: Socket) => {
     const client = clientOf(socket);
     if (httpPerClient.count(client) >= options.maxHttpConnectionsPerClient) {
@@ -243,7 +246,7 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
     }
     httpPerClient.add(client, 1);
     countedHttp.add(connKey(socket));
-    socket.once('close', () => releaseHttp(socket));
+    socket.once('close', onHttpClose);
   });
 
   server.on('upgrade', (req, socket: Socket, head) => {
@@ -258,14 +261,8 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
     if (sessions.size >= options.maxSessions) return refuseUpgrade(socket, 503, 'Service Unavailable', 'session cap');
     if (sessionsPerClient.count(client) >= options.maxSessionsPerClient)
       return refuseUpgrade(socket, 429, 'Too Many Requests', 'session cap per client');
-    sessionsPerClient.add(client, 1);
-    let counted = true;
-    const uncount = () => {
-      if (counted) sessionsPerClient.add(client, -1);
-      counted = false;
-    };
-    socket.once('close', uncount); // also when the handshake fails
     wss.handleUpgrade(req, socket, head, (ws) => {
+      sessionsPerClient.add(client, 1); // counted once a session exists (the handshake completes synchronously)
       sockets.add(ws);
       ws.once('close', () => {
         sockets.delete(ws);
@@ -278,7 +275,7 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
         client,
         (s) => {
           sessions.delete(s);
-          uncount();
+          sessionsPerClient.add(client, -1);
         },
         socket,
       );

@@ -30,7 +30,7 @@ import type { TargetPolicy } from './policy.ts';
 import type { PeerRegistry } from './peers.ts';
 import type { Logger } from './log.ts';
 import { Budget } from './budget.ts';
-import { ReadGate } from './read-gate.ts';
+import { ReadGate, type ReadGateHooks } from './read-gate.ts';
 import { bindUdp, closeReasonOf, isWildcard, socketAddress, unmap } from './node-transport.ts';
 
 /** WebSocket close codes the bridge uses (docs/tunnel.md). */
@@ -106,7 +106,7 @@ const RATE_LIMIT_NOTICE_MS = 250;
 
 let nextSessionId = 1;
 
-export class TunnelSession {
+export class TunnelSession implements ReadGateHooks {
   readonly id = nextSessionId++;
   private readonly udp = new Map<number, UdpEntry>();
   private readonly tcp = new Map<number, TcpEntry>();
@@ -143,20 +143,7 @@ export class TunnelSession {
     this.packets = new Budget(o.packetsPerSecond, o.packetsPerSecond, t);
     this.bytes = new Budget(o.bytesPerSecond, o.bytesPerSecond, t);
     this.badFrames = new Budget(o.badFramesPerSecond, 2 * o.badFramesPerSecond, t);
-    this.gate = new ReadGate(
-      this.packets,
-      { rate: o.packetsPerSecond, closeAfterMs: o.overBudgetCloseMs },
-      {
-        handle: (frame) => this.handleFrame(frame),
-        pause: () => ws.pause(),
-        resume: () => ws.resume(),
-        overBudget: () => {
-          ctx.log.info('session-abuse', { session: this.id, why: 'over budget' });
-          this.close(CloseCode.overBudget, 'over budget');
-        },
-      },
-      this.now,
-    );
+    this.gate = new ReadGate(this.packets, { rate: o.packetsPerSecond, closeAfterMs: o.overBudgetCloseMs }, this, this.now);
     ws.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(data, isBinary));
     ws.on('pong', () => (this.alive = true));
     ws.on('close', (code: number) => this.teardown(code));
@@ -213,6 +200,22 @@ export class TunnelSession {
 
   // ---------------------------------------------------------------- inbound frames
 
+  /** @internal */
+  pause(): void {
+    this.ws.pause();
+  }
+
+  /** @internal */
+  resume(): void {
+    this.ws.resume();
+  }
+
+  /** @internal Held for its budget again and again for overBudgetCloseMs. */
+  overBudget(): void {
+    this.ctx.log.info('session-abuse', { session: this.id, why: 'over budget' });
+    this.close(CloseCode.overBudget, 'over budget');
+  }
+
   private onMessage(data: Buffer, isBinary: boolean): void {
     if (this.closed) return;
     this.lastActivity = this.now();
@@ -221,7 +224,10 @@ export class TunnelSession {
     this.gate.push(data);
   }
 
-  private handleFrame(data: Buffer): void {
+  // ReadGateHooks: the gate lets frames in, and pauses and resumes reading.
+
+  /** @internal One frame the gate let in. */
+  handle(data: Buffer): void {
     if (this.closed) return;
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const o = this.ctx.options;
