@@ -62,9 +62,9 @@ export interface BridgeOptions {
   maxHttpConnectionsPerClient: number;
   /** TCP connections the server holds at once (server.maxConnections); default maxSessions + 64. */
   maxConnections: number;
-  /** A connection that has not sent its request headers within this time is closed (408). */
+  /** A connection that has not sent its request headers within this time is closed. */
   headersTimeoutMs: number;
-  /** A request not received in full within this time is closed (408). */
+  /** A request not received in full within this time is closed. */
   requestTimeoutMs: number;
   /** A session held back for its packet budget again and again for this long is closed (4002). */
   overBudgetCloseMs: number;
