@@ -34,8 +34,9 @@ export class Budget {
     return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.rate) * 1000);
   }
 
-  /** Gives back tokens taken for something that was then not done. */
-  refund(n: number): void {
-    this.tokens = Math.min(this.burst, this.tokens + n);
+  /** How long (ms) until at least n tokens are banked; 0 if they are now. */
+  msUntil(n: number, now: number): number {
+    this.refill(now);
+    return this.tokens >= n ? 0 : Math.ceil(((n - this.tokens) / this.rate) * 1000);
   }
 }

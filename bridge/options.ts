@@ -1,5 +1,5 @@
 // Every bridge option, its default and its command-line flag, in one place (docs/tunnel.md
-// renders the same table). Defaults are the safe ones: loopback only, small quotas.
+// renders the same table). Defaults are the safe ones: loopback only, small quotas, short timeouts.
 import { parseArgs } from 'node:util';
 import { networkInterfaces } from 'node:os';
 import { FRAME_OVERHEAD } from '../shared/tunnel/frames.ts';
@@ -9,8 +9,12 @@ export interface BridgeOptions {
   host: string;
   /** TCP port of the server; 0 picks a free one. */
   port: number;
-  /** Room mode: listen on a LAN address, more sessions, loopback targets limited to the lab. */
+  /** Room mode: listen on a LAN address, more sessions, targets limited to the lab and the pages. */
   workshop: boolean;
+  /** PEM certificate file: serve HTTPS and WSS (with tlsKey). */
+  tlsCert: string | undefined;
+  /** PEM private key file of tlsCert. */
+  tlsKey: string | undefined;
   /** The per-run secret the page passes on the upgrade; random when undefined. */
   token: string | undefined;
   /** Extra Host header names accepted besides 127.0.0.1, localhost, [::1] and `host`. */
@@ -21,10 +25,10 @@ export interface BridgeOptions {
   allow: string[];
   /** Targets refused even when otherwise allowed: CIDR[:ports]. */
   deny: string[];
-  /** Refuse public unicast targets (lab and loopback only). */
-  noPublic: boolean;
-  /** Address tunnel UDP sockets bind to when the page does not ask for one ('::' is dual-stack). */
-  udpBind: string;
+  /** Public unicast targets allowed: true in local mode, false with --workshop unless --public. */
+  publicTargets: boolean;
+  /** Address tunnel UDP sockets bind to when the page does not ask for one; default: the advertised address. */
+  udpBind: string | undefined;
   /** Address reported to the page as its socket's address (goes into its ENR); default: host, or 127.0.0.1 for a wildcard host. */
   advertiseIp: string | undefined;
   /** Largest UDP payload relayed, in bytes. */
@@ -52,6 +56,18 @@ export interface BridgeOptions {
   maxDnsInFlight: number;
   /** Sessions open at once, over all browsers. */
   maxSessions: number;
+  /** Sessions open at once from one client address. */
+  maxSessionsPerClient: number;
+  /** HTTP connections (not yet a WebSocket) open at once from one client address. */
+  maxHttpConnectionsPerClient: number;
+  /** TCP connections the server holds at once (server.maxConnections); default maxSessions + 64. */
+  maxConnections: number;
+  /** A connection that has not sent its request headers within this time is closed. */
+  headersTimeoutMs: number;
+  /** A request not received in full within this time is closed. */
+  requestTimeoutMs: number;
+  /** A session held back for its packet budget again and again for this long is closed (4002). */
+  overBudgetCloseMs: number;
   /** WebSocket send buffer above which the bridge drops inbound datagrams and pauses TCP reads. */
   maxBufferedBytes: number;
   /** WebSocket ping interval; a session that misses a pong is closed. */
@@ -70,13 +86,15 @@ export const DEFAULTS: BridgeOptions = {
   host: '127.0.0.1',
   port: 8520,
   workshop: false,
+  tlsCert: undefined,
+  tlsKey: undefined,
   token: undefined,
   allowedHosts: [],
   allowedOrigins: [],
   allow: [],
   deny: [],
-  noPublic: false,
-  udpBind: '::',
+  publicTargets: true,
+  udpBind: undefined,
   advertiseIp: undefined,
   maxDatagram: 1280,
   tcpChunk: 16384,
@@ -92,6 +110,12 @@ export const DEFAULTS: BridgeOptions = {
   dnsTimeoutMs: 5_000,
   maxDnsInFlight: 2,
   maxSessions: 32,
+  maxSessionsPerClient: 8,
+  maxHttpConnectionsPerClient: 16,
+  maxConnections: 32 + 64,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  overBudgetCloseMs: 10_000,
   maxBufferedBytes: 1024 * 1024,
   heartbeatMs: 30_000,
   lab: true,
@@ -104,6 +128,9 @@ export const DEFAULTS: BridgeOptions = {
 /** Session count in --workshop mode unless --max-sessions says otherwise. */
 export const WORKSHOP_MAX_SESSIONS = 200;
 
+/** server.maxConnections beyond the session cap: page loads, /lab.json, upgrades in progress. */
+export const CONNECTION_HEADROOM = 64;
+
 /** The WebSocket maxPayload: the largest legitimate frame, nothing more. */
 export const maxFrameOf = (o: Pick<BridgeOptions, 'maxDatagram' | 'tcpChunk'>): number =>
   FRAME_OVERHEAD + Math.max(o.maxDatagram, o.tcpChunk);
@@ -112,6 +139,8 @@ export const maxFrameOf = (o: Pick<BridgeOptions, 'maxDatagram' | 'tcpChunk'>): 
 export function resolveOptions(partial: Partial<BridgeOptions> = {}): BridgeOptions {
   const o: BridgeOptions = { ...DEFAULTS, ...stripUndefined(partial) };
   if (o.workshop && partial.maxSessions === undefined) o.maxSessions = WORKSHOP_MAX_SESSIONS;
+  if (partial.publicTargets === undefined) o.publicTargets = !o.workshop; // a room is not an open relay
+  if (partial.maxConnections === undefined) o.maxConnections = o.maxSessions + CONNECTION_HEADROOM;
   const int = (name: keyof BridgeOptions, min: number, max: number) => {
     const v = o[name] as unknown as number;
     if (!Number.isInteger(v) || v < min || v > max) throw new Error(`--${kebab(name)} must be an integer in ${min}..${max}, got ${v}`);
@@ -131,11 +160,18 @@ export function resolveOptions(partial: Partial<BridgeOptions> = {}): BridgeOpti
   int('dnsTimeoutMs', 10, 600_000);
   int('maxDnsInFlight', 1, 64);
   int('maxSessions', 1, 100_000);
+  int('maxSessionsPerClient', 1, 100_000);
+  int('maxHttpConnectionsPerClient', 1, 100_000);
+  int('maxConnections', o.maxSessions + 1, 1_000_000);
+  int('headersTimeoutMs', 100, 600_000);
+  int('requestTimeoutMs', o.headersTimeoutMs, 3_600_000);
+  int('overBudgetCloseMs', 100, 2 ** 31 - 1);
   int('maxBufferedBytes', 1024, 1 << 30);
   int('heartbeatMs', 100, 2 ** 31 - 1);
   int('labSize', 1, 256);
   if (o.token !== undefined && !/^[A-Za-z0-9_-]{16,128}$/.test(o.token))
     throw new Error('--token must be 16..128 characters of [A-Za-z0-9_-]');
+  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together');
   if (!['auto', 'always', 'never'].includes(o.build)) throw new Error('--build must be auto, always or never');
   if (!['silent', 'info', 'debug'].includes(o.logLevel)) throw new Error('--log must be silent, info or debug');
   return o;
@@ -158,6 +194,10 @@ const FLAGS: Partial<Record<keyof BridgeOptions, string>> = {
   maxDnsInFlight: 'max-dns',
   maxBufferedBytes: 'max-buffered',
   heartbeatMs: 'heartbeat',
+  maxHttpConnectionsPerClient: 'max-http-per-client',
+  headersTimeoutMs: 'headers-timeout',
+  requestTimeoutMs: 'request-timeout',
+  overBudgetCloseMs: 'over-budget-close',
 };
 const kebab = (s: string) => FLAGS[s as keyof BridgeOptions] ?? s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -172,14 +212,20 @@ export const USAGE = `Usage: npm start -- [options]
 
   --port N              HTTP/WebSocket port (default ${DEFAULTS.port}; 0 = any free port)
   --host ADDR           listen address (default ${DEFAULTS.host})
-  --workshop            listen on this machine's LAN address for a room; join URL carries the token
+  --workshop            listen on this machine's LAN address for a room; join URL carries the token.
+                        Targets: lab peers and the room's own sockets only. Over plain HTTP the URL
+                        and its token travel in clear text on the LAN: use --tls-cert/--tls-key
+  --tls-cert FILE       serve HTTPS/WSS with this PEM certificate (and --tls-key FILE)
+  --tls-key FILE        the certificate's PEM private key
   --token T             use this token instead of a random one (dev setups)
   --allow-host NAME     also accept this Host header name (repeatable)
   --allow-origin URL    also accept this Origin on the upgrade, e.g. http://localhost:5173 (repeatable)
   --allow CIDR[:PORTS]  allow targets in CIDR (PORTS: 30303 or 30300-30310,9000) (repeatable)
   --deny CIDR[:PORTS]   refuse targets in CIDR (repeatable; wins over --allow)
-  --no-public           refuse public addresses: lab and loopback only
-  --udp-bind ADDR       address tunnel UDP sockets bind to (default ${DEFAULTS.udpBind})
+  --public              allow public addresses in --workshop mode (risk: the room gets an open
+                        relay to the internet from this machine's address)
+  --no-public           refuse public addresses (local mode allows them by default)
+  --udp-bind ADDR       address tunnel UDP sockets bind to (default: the advertised address)
   --advertise ADDR      address a page's socket reports as its own (default: host)
   --max-datagram N      largest UDP payload (default ${DEFAULTS.maxDatagram})
   --max-udp-sockets N   per session (default ${DEFAULTS.maxUdpSockets})
@@ -197,6 +243,12 @@ export const USAGE = `Usage: npm start -- [options]
   --max-buffered N      WebSocket send buffer high-water mark in bytes (default ${DEFAULTS.maxBufferedBytes})
   --heartbeat MS        WebSocket ping interval (default ${DEFAULTS.heartbeatMs})
   --max-sessions N      sessions at once (default ${DEFAULTS.maxSessions}; ${WORKSHOP_MAX_SESSIONS} with --workshop)
+  --max-sessions-per-client N   sessions from one client address (default ${DEFAULTS.maxSessionsPerClient})
+  --max-http-per-client N       HTTP connections from one client address (default ${DEFAULTS.maxHttpConnectionsPerClient})
+  --max-connections N   TCP connections the server holds (default: max-sessions + ${CONNECTION_HEADROOM})
+  --headers-timeout MS  close a connection whose request headers are not in (default ${DEFAULTS.headersTimeoutMs})
+  --request-timeout MS  close a connection whose request is not in (default ${DEFAULTS.requestTimeoutMs})
+  --over-budget-close MS      close a session held back for its budget this long (default ${DEFAULTS.overBudgetCloseMs})
   --no-lab              do not start the lab of discv5 peers
   --lab-size N          lab nodes (default ${DEFAULTS.labSize})
   --dist DIR            the built web app (default ${DEFAULTS.distDir})
@@ -215,6 +267,9 @@ export function parseArgv(argv: string[]): { options: BridgeOptions; help: boole
       port: { type: 'string' },
       host: { type: 'string' },
       workshop: { type: 'boolean' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      public: { type: 'boolean' },
       token: { type: 'string' },
       'allow-host': { type: 'string', multiple: true },
       'allow-origin': { type: 'string', multiple: true },
@@ -240,6 +295,12 @@ export function parseArgv(argv: string[]): { options: BridgeOptions; help: boole
       heartbeat: { type: 'string' },
       dist: { type: 'string' },
       'max-sessions': { type: 'string' },
+      'max-sessions-per-client': { type: 'string' },
+      'max-http-per-client': { type: 'string' },
+      'max-connections': { type: 'string' },
+      'headers-timeout': { type: 'string' },
+      'request-timeout': { type: 'string' },
+      'over-budget-close': { type: 'string' },
       'no-lab': { type: 'boolean' },
       'lab-size': { type: 'string' },
       build: { type: 'string' },
@@ -253,6 +314,8 @@ export function parseArgv(argv: string[]): { options: BridgeOptions; help: boole
     return Number(v);
   };
   const workshop = values.workshop ?? false;
+  if (values.public && values['no-public']) throw new Error('--public and --no-public contradict each other');
+  const publicTargets = values.public ? true : values['no-public'] ? false : undefined;
   let host = values.host;
   if (workshop && host === undefined) {
     host = lanAddress();
@@ -262,12 +325,14 @@ export function parseArgv(argv: string[]): { options: BridgeOptions; help: boole
     host,
     port: num('port', values.port),
     workshop,
+    tlsCert: values['tls-cert'],
+    tlsKey: values['tls-key'],
     token: values.token,
     allowedHosts: values['allow-host'] ?? [],
     allowedOrigins: values['allow-origin'] ?? [],
     allow: values.allow ?? [],
     deny: values.deny ?? [],
-    noPublic: values['no-public'] ?? false,
+    publicTargets,
     udpBind: values['udp-bind'],
     advertiseIp: values.advertise,
     maxDatagram: num('max-datagram', values['max-datagram']),
@@ -287,6 +352,12 @@ export function parseArgv(argv: string[]): { options: BridgeOptions; help: boole
     heartbeatMs: num('heartbeat', values.heartbeat),
     distDir: values.dist,
     maxSessions: num('max-sessions', values['max-sessions']),
+    maxSessionsPerClient: num('max-sessions-per-client', values['max-sessions-per-client']),
+    maxHttpConnectionsPerClient: num('max-http-per-client', values['max-http-per-client']),
+    maxConnections: num('max-connections', values['max-connections']),
+    headersTimeoutMs: num('headers-timeout', values['headers-timeout']),
+    requestTimeoutMs: num('request-timeout', values['request-timeout']),
+    overBudgetCloseMs: num('over-budget-close', values['over-budget-close']),
     lab: !(values['no-lab'] ?? false),
     labSize: num('lab-size', values['lab-size']),
     build: values.build as BridgeOptions['build'] | undefined,

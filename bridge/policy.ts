@@ -1,12 +1,16 @@
 // Which targets a tunnel may reach. The bridge must never become an open proxy into the
 // machine's network: private, link-local (169.254.169.254 metadata included), CGNAT,
 // unique-local, multicast, broadcast, unspecified and reserved ranges are refused unless
-// allowed explicitly. Ranges come from ipaddr.js (a well-kept table), not hand-written masks.
+// allowed explicitly; loopback and this machine's own addresses only for registered peers
+// (lab peers and the tunnel's own sockets, each for its protocol); public unicast only when
+// the mode allows it. IPv4 ranges come from ipaddr.js, IPv6 from ip-ranges.ts.
 import ipaddr from 'ipaddr.js';
 import { normalizeIp } from '../shared/tunnel/ip.ts';
 import { type Endpoint, endpointKey } from '../shared/transport.ts';
+import { type Addr, rangeOf } from './ip-ranges.ts';
+import type { PeerLookup, Protocol } from './peers.ts';
 
-type Addr = ipaddr.IPv4 | ipaddr.IPv6;
+export type { Protocol };
 
 export interface PortRange {
   from: number;
@@ -80,35 +84,40 @@ function matchesPort(rule: Rule, port: number): boolean {
 export interface PolicyConfig {
   allow: Rule[];
   deny: Rule[];
-  /** Public unicast targets allowed (false with --no-public). */
-  public: boolean;
-  /** 'all': any loopback target; 'peers-only' (workshop): only lab peers and tunnel sockets. */
-  loopback: 'all' | 'peers-only';
+  /** Public unicast targets allowed (local mode by default; workshop mode only with --public). */
+  publicTargets: boolean;
+  /** For reasons: which flag changes the public verdict. */
+  workshop: boolean;
   /** Endpoints refused whatever else says: the bridge's own HTTP port. */
   self: Endpoint[];
+  /** This machine's own addresses: refused as targets unless a registered peer or --allow. */
+  ownAddress: { has(ip: string): boolean };
 }
 
+const NO_PEERS: PeerLookup = { has: () => false, hasIp: () => false };
+
 /**
- * The target check. `peers` is a live set of endpoint keys always allowed: the lab nodes and
- * the tunnel sockets of other sessions (so browsers in a workshop can reach each other).
+ * The target check. `peers` is a live registry of endpoints always allowed for their protocol:
+ * the lab nodes and the tunnel sockets of every session (so browsers in a workshop reach each
+ * other).
  */
 export class TargetPolicy {
   constructor(
     readonly config: PolicyConfig,
-    private readonly peers: { has(key: string): boolean; hasIp(ip: string): boolean } = { has: () => false, hasIp: () => false },
+    private readonly peers: PeerLookup = NO_PEERS,
   ) {}
 
   /** Classifications by input text: every relayed datagram is checked, few addresses recur. */
   private readonly cache = new Map<string, Classified | null>();
 
-  /** Unmapped, canonical text and the ipaddr.js range name ('unicast' means public). */
+  /** Unmapped, canonical text and the range name ('unicast' means public). */
   classify(ip: string): Classified | undefined {
     let c = this.cache.get(ip);
     if (c === undefined) {
       const n = normalizeIp(ip);
       if (n) {
         const addr = ipaddr.parse(n);
-        c = { ip: n, addr, range: addr.range() };
+        c = { ip: n, addr, range: rangeOf(addr) };
       } else c = null;
       if (this.cache.size >= CLASSIFY_CACHE) this.cache.clear(); // bounded: a flood of addresses only costs parses
       this.cache.set(ip, c);
@@ -116,19 +125,19 @@ export class TargetPolicy {
     return c ?? undefined;
   }
 
-  /** May the tunnel send to (or hear from) ip:port? */
-  check(ip: string, port: number): Verdict {
+  /** May the tunnel send to (or hear from) ip:port over `protocol`? */
+  check(protocol: Protocol, ip: string, port: number): Verdict {
     const c = this.classify(ip);
     if (!c) return { ok: false, reason: 'not an IP address' };
     if (!Number.isInteger(port) || port < 1 || port > 65535) return { ok: false, reason: `port ${port}` };
     const addr = c.addr;
     const denied = this.config.deny.find((r) => matchesAddr(r, addr) && matchesPort(r, port));
     if (denied) return { ok: false, reason: `denied by --deny ${denied.text}` };
-    if (this.config.self.some((s) => s.port === port && (s.ip === c.ip || (c.range === 'loopback' && isLoopbackOrAny(s.ip)))))
+    if (this.config.self.some((s) => s.port === port && (s.ip === c.ip || (isLocal(c, this.config.ownAddress) && isLoopbackOrAny(s.ip)))))
       return { ok: false, reason: 'the bridge itself' };
     if (this.config.allow.some((r) => matchesAddr(r, addr) && matchesPort(r, port))) return { ok: true, ip: c.ip };
-    if (this.peers.has(endpointKey({ ip: c.ip, port }))) return { ok: true, ip: c.ip };
-    return this.byRange(c.ip, c.range);
+    if (this.peers.has(protocol, endpointKey({ ip: c.ip, port }))) return { ok: true, ip: c.ip };
+    return this.byRange(c);
   }
 
   /** May a DNS answer be handed to the page? Port-specific rules count as "some port allowed". */
@@ -140,35 +149,39 @@ export class TargetPolicy {
     if (denied) return { ok: false, reason: `denied by --deny ${denied.text}` };
     if (this.config.allow.some((r) => matchesAddr(r, addr))) return { ok: true, ip: c.ip };
     if (this.peers.hasIp(c.ip)) return { ok: true, ip: c.ip };
-    return this.byRange(c.ip, c.range);
+    return this.byRange(c);
   }
 
-  private byRange(ip: string, range: string): Verdict {
-    if (range === 'unicast')
-      return this.config.public ? { ok: true, ip } : { ok: false, reason: 'public address (--no-public)' };
-    if (range === 'loopback')
-      return this.config.loopback === 'all'
-        ? { ok: true, ip }
-        : { ok: false, reason: 'loopback address (workshop mode: lab peers only)' };
-    return { ok: false, reason: `${range} address` };
+  private byRange(c: Classified): Verdict {
+    if (c.range === 'loopback')
+      return { ok: false, reason: 'loopback address: lab peers and tunnel sockets only (--allow opens a port)' };
+    if (this.config.ownAddress.has(c.ip)) return { ok: false, reason: "this machine's own address (--allow opens a port)" };
+    if (c.range === 'unicast') {
+      if (this.config.publicTargets) return { ok: true, ip: c.ip };
+      return { ok: false, reason: this.config.workshop ? 'public address (workshop mode: --public allows it)' : 'public address (--no-public)' };
+    }
+    return { ok: false, reason: `${c.range} address` };
   }
 }
 
+const isLocal = (c: Classified, own: { has(ip: string): boolean }) => c.range === 'loopback' || own.has(c.ip);
 const isLoopbackOrAny = (ip: string) => ip === '0.0.0.0' || ip === '::' || ip.startsWith('127.') || ip === '::1';
 
 /** Builds the policy config from options (throws a one-line message for a bad rule). */
 export function policyConfig(o: {
   allow: string[];
   deny: string[];
-  noPublic: boolean;
+  publicTargets: boolean;
   workshop: boolean;
   self?: Endpoint[];
+  ownAddress?: { has(ip: string): boolean };
 }): PolicyConfig {
   return {
     allow: o.allow.map(parseRule),
     deny: o.deny.map(parseRule),
-    public: !o.noPublic,
-    loopback: o.workshop ? 'peers-only' : 'all',
+    publicTargets: o.publicTargets,
+    workshop: o.workshop,
     self: o.self ?? [],
+    ownAddress: o.ownAddress ?? { has: () => false },
   };
 }

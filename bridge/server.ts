@@ -1,8 +1,11 @@
-// The bridge's HTTP server: the built web app, /lab.json and the /tunnel WebSocket.
-// Guards, in order: the Host header (against DNS rebinding) on every request; on the upgrade
-// also the page's own Origin and the per-run token (constant-time compare); then the
-// session cap. Anything else gets 403 before a WebSocket exists.
+// The bridge's HTTP(S) server: the built web app, /lab.json and the /tunnel WebSocket.
+// Guards, in order: connection caps (server-wide and per client address) and short header and
+// request timeouts; the Host header (against DNS rebinding) on every request; on the upgrade
+// also the page's own Origin and the per-run token (constant-time compare); then the session
+// caps. Anything else gets refused before a WebSocket exists.
 import http from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
@@ -13,6 +16,8 @@ import { type Endpoint, endpointKey } from '../shared/transport.ts';
 import { normalizeIp } from '../shared/tunnel/ip.ts';
 import { type BridgeOptions, maxFrameOf, resolveOptions } from './options.ts';
 import { TargetPolicy, policyConfig } from './policy.ts';
+import { PeerRegistry } from './peers.ts';
+import { hostAddresses } from './host-addresses.ts';
 import { type Logger, createLogger } from './log.ts';
 import { CloseCode, type SessionStats, TunnelSession } from './session.ts';
 import { isWildcard } from './node-transport.ts';
@@ -23,7 +28,7 @@ import type { LabPeerInfo } from '../shared/lab.ts';
 export type { LabPeerInfo };
 
 export interface BridgeServer {
-  /** The URL to open: http://host:port/?token=… */
+  /** The URL to open: http(s)://host:port/?token=… */
   readonly url: string;
   /** The page's origin (what the upgrade's Origin header must be). */
   readonly origin: string;
@@ -31,8 +36,10 @@ export interface BridgeServer {
   readonly host: string;
   readonly port: number;
   readonly options: BridgeOptions;
-  /** ws://host:port/tunnel?token=… */
+  /** ws(s)://host:port/tunnel?token=… */
   readonly tunnelUrl: string;
+  /** The target policy the sessions use (tests ask it directly, without sending anything). */
+  readonly policy: TargetPolicy;
   setLab(peers: LabPeerInfo[]): void;
   /** Open sessions, their summed counters, and the endpoints currently allowed as peers. */
   stats(): { sessions: number; peers: number; total: SessionStats };
@@ -57,17 +64,45 @@ const CONTENT_TYPES: Record<string, string> = {
   '.wasm': 'application/wasm',
 };
 
-/** The page's rules: own scripts only, WebSockets back to this server, never framed. */
+/** The page's rules: own scripts only, connections (WebSocket included) back to this server only, never framed. */
 const SECURITY_HEADERS: Record<string, string> = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer', // the URL carries the token
   'X-Frame-Options': 'DENY',
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Content-Security-Policy':
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
 };
 
 const hostPart = (ip: string) => (ip.includes(':') ? `[${ip}]` : ip);
+
+/** What a refused request is logged as: the route it aimed at, never the path it sent. */
+function routeOf(url: URL | undefined): string {
+  if (!url) return 'unparsable';
+  switch (url.pathname) {
+    case '/tunnel':
+    case '/lab.json':
+    case '/lab/ping':
+      return url.pathname;
+    default:
+      return 'static';
+  }
+}
+
+/** Counts per client address (sessions, HTTP connections). */
+class PerClient {
+  private readonly counts = new Map<string, number>();
+  count(client: string): number {
+    return this.counts.get(client) ?? 0;
+  }
+  add(client: string, d: number): void {
+    const n = this.count(client) + d;
+    if (n <= 0) this.counts.delete(client);
+    else this.counts.set(client, n);
+  }
+}
+
+const clientOf = (socket: { remoteAddress?: string }) => normalizeIp(socket.remoteAddress ?? '') ?? '?';
 
 export interface StartBridgeDeps {
   log?: Logger;
@@ -84,32 +119,32 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
   const token = options.token ?? randomBytes(24).toString('base64url');
   const tokenBytes = utf8(token);
   const maxFrame = maxFrameOf(options);
+  const tls = options.tlsCert !== undefined && options.tlsKey !== undefined;
+  const scheme = tls ? 'https' : 'http';
 
-  // Endpoints always reachable: lab peers and every open tunnel socket (counted: two sessions may share one).
-  const peerCounts = new Map<string, number>();
-  const peerIps = new Map<string, number>();
-  const bump = (m: Map<string, number>, k: string, d: number) => {
-    const n = (m.get(k) ?? 0) + d;
-    if (n <= 0) m.delete(k);
-    else m.set(k, n);
-  };
-  const peers = {
-    add: (e: Endpoint) => (bump(peerCounts, endpointKey(e), 1), bump(peerIps, e.ip, 1)),
-    remove: (e: Endpoint) => (bump(peerCounts, endpointKey(e), -1), bump(peerIps, e.ip, -1)),
-    has: (k: string) => peerCounts.has(k),
-    hasIp: (ip: string) => peerIps.has(ip),
-  };
+  // Endpoints always reachable, each for its protocol: lab peers and every open tunnel socket.
+  const peers = new PeerRegistry();
 
-  const server = http.createServer();
+  const timeouts = {
+    headersTimeout: options.headersTimeoutMs,
+    requestTimeout: options.requestTimeoutMs,
+    // Node checks both only this often (30 s by default): a short timeout needs a short check.
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(options.headersTimeoutMs / 4))),
+  };
+  const server: http.Server = tls
+    ? https.createServer({ ...timeouts, ...(await readTls(options.tlsCert!, options.tlsKey!)), handshakeTimeout: options.headersTimeoutMs })
+    : http.createServer(timeouts);
+  server.maxConnections = options.maxConnections;
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrame, perMessageDeflate: false, clientTracking: false });
   const sessions = new Set<TunnelSession>();
   const sockets = new Set<WebSocket>();
   const socketsGone: (() => void)[] = [];
   let lab: LabPeerInfo[] = [];
+  // A lab peer is registered for the transport it serves (discv5: UDP); a TCP lab peer would add ('tcp', 'lab', …).
   const setLab = (list: LabPeerInfo[]) => {
-    for (const p of lab) peers.remove({ ip: p.ip, port: p.udp });
+    for (const p of lab) peers.remove('udp', 'lab', { ip: p.ip, port: p.udp });
     lab = list;
-    for (const p of lab) peers.add({ ip: p.ip, port: p.udp });
+    for (const p of lab) peers.add('udp', 'lab', { ip: p.ip, port: p.udp });
   };
   setLab(deps.lab ?? []);
 
@@ -124,26 +159,27 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
   const host = options.host;
   const advertiseIp = options.advertiseIp ?? (isWildcard(host) ? '127.0.0.1' : (normalizeIp(host) ?? '127.0.0.1'));
   const policy = new TargetPolicy(
-    policyConfig({ ...options, self: [{ ip: normalizeIp(host) ?? host, port }] }),
+    policyConfig({ ...options, self: [{ ip: normalizeIp(host) ?? host, port }], ownAddress: hostAddresses() }),
     peers,
   );
-  const bindIps = new Set(['0.0.0.0', '::', '127.0.0.1', '::1', options.udpBind, advertiseIp]);
-  if (!isWildcard(host)) bindIps.add(normalizeIp(host) ?? host);
+  // Tunnel sockets bind the address the page is told (never every interface). A room binds
+  // that one address only: no socket of a participant on the host's loopback.
+  const defaultBindIp = options.udpBind ?? advertiseIp;
+  const bindIps = new Set([defaultBindIp]);
+  if (!options.workshop) for (const ip of [advertiseIp, '127.0.0.1', '::1']) bindIps.add(ip);
 
   // Host names a page may be reached by (DNS rebinding: any other name is refused).
   const names = new Set(['127.0.0.1', 'localhost', '[::1]', hostPart(host), hostPart(advertiseIp), ...options.allowedHosts]);
   const allowedHosts = new Set([...names].map((n) => `${n}:${port}`.toLowerCase()));
   if (port === 80) for (const n of names) allowedHosts.add(n.toLowerCase());
-  const allowedOrigins = new Set([...names].map((n) => `http://${n}:${port}`.toLowerCase()));
+  const allowedOrigins = new Set([...names].map((n) => `${scheme}://${n}:${port}`.toLowerCase()));
   for (const o of options.allowedOrigins) allowedOrigins.add(o.toLowerCase().replace(/\/$/, ''));
   const pageHost = hostPart(isWildcard(host) ? advertiseIp : host);
-  const origin = `http://${pageHost}:${port}`;
+  const origin = `${scheme}://${pageHost}:${port}`;
 
   const hostOk = (req: http.IncomingMessage) => allowedHosts.has((req.headers.host ?? '').toLowerCase());
-  const tokenOk = (url: URL, req: http.IncomingMessage) => {
-    const given = url.searchParams.get('token') ?? (req.headers['x-tunnel-token'] as string | undefined) ?? '';
-    return constantTimeEqual(utf8(given), tokenBytes);
-  };
+  // The one way to pass the token: the `token` query parameter (docs/tunnel.md).
+  const tokenOk = (url: URL) => constantTimeEqual(utf8(url.searchParams.get('token') ?? ''), tokenBytes);
   const originOk = (req: http.IncomingMessage, required: boolean) => {
     const o = req.headers.origin;
     if (o === undefined) return !required;
@@ -160,7 +196,7 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
   server.on('request', (req, res) => {
     const url = parseUrl(req);
     const deny = (status: number, why: string) => {
-      log.info('http-refused', { status, path: url?.pathname.slice(0, 80), why });
+      log.info('http-refused', { status, route: routeOf(url), why });
       res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS });
       res.end(`${status} ${why}\n`);
     };
@@ -168,15 +204,14 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
     if (!url) return deny(400, 'bad request');
     if (url.pathname === '/lab/ping') {
       // Token and the page's own Origin, like the upgrade; the target must be one of this bridge's tunnel sockets.
-      if (!tokenOk(url, req) || !originOk(req, true)) return deny(403, 'forbidden');
+      if (!tokenOk(url) || !originOk(req, true)) return deny(403, 'forbidden');
       if (!deps.labPing) return deny(404, 'no lab running');
-      const labEndpoints = new Set(lab.map((p) => endpointKey({ ip: p.ip, port: p.udp })));
-      const isTunnelSocket = (e: Endpoint) => peers.has(endpointKey(e)) && !labEndpoints.has(endpointKey(e));
+      const isTunnelSocket = (e: Endpoint) => peers.hasKind('udp', 'tunnel', e);
       return serveLabPing(req, res, deps.labPing, isTunnelSocket, SECURITY_HEADERS);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return deny(405, 'method not allowed');
     if (url.pathname === '/lab.json') {
-      if (!tokenOk(url, req) || !originOk(req, false)) return deny(403, 'forbidden');
+      if (!tokenOk(url) || !originOk(req, false)) return deny(403, 'forbidden');
       const body = JSON.stringify({ peers: lab, tunnel: '/tunnel', limits: { maxDatagram: options.maxDatagram } });
       res.writeHead(200, { 'Content-Type': CONTENT_TYPES['.json'], 'Cache-Control': 'no-store', ...SECURITY_HEADERS });
       return res.end(req.method === 'HEAD' ? undefined : body);
@@ -191,15 +226,43 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
     socket.destroy();
   };
 
-  server.on('upgrade', (req, socket, head) => {
+  // Connections that are not (yet) a WebSocket, per client address: one machine in the room
+  // cannot hold every slot with half-sent requests.
+  const httpPerClient = new PerClient();
+  const sessionsPerClient = new PerClient();
+  const countedHttp = new Set<string>();
+  const connKey = (s: { remoteAddress?: string; remotePort?: number }) => `${clientOf(s)} ${s.remotePort}`;
+  const releaseHttp = (s: { remoteAddress?: string; remotePort?: number }) => {
+    if (countedHttp.delete(connKey(s))) httpPerClient.add(clientOf(s), -1);
+  };
+  function onHttpClose(this: Socket) {
+    releaseHttp(this);
+  }
+  server.on('connection', (socket: Socket) => {
+    const client = clientOf(socket);
+    if (httpPerClient.count(client) >= options.maxHttpConnectionsPerClient) {
+      log.info('connection-refused', { why: 'http connections per client' });
+      return void socket.destroy();
+    }
+    httpPerClient.add(client, 1);
+    countedHttp.add(connKey(socket));
+    socket.once('close', onHttpClose);
+  });
+
+  server.on('upgrade', (req, socket: Socket, head) => {
     socket.on('error', () => {}); // a peer resetting mid-handshake must not crash the bridge
+    releaseHttp(socket); // a session now (or refused below), counted as one
     const url = parseUrl(req);
+    const client = clientOf(socket);
     if (!hostOk(req)) return refuseUpgrade(socket, 403, 'Forbidden', 'host');
     if (!url || url.pathname !== '/tunnel') return refuseUpgrade(socket, 404, 'Not Found', 'path');
     if (!originOk(req, true)) return refuseUpgrade(socket, 403, 'Forbidden', 'origin');
-    if (!tokenOk(url, req)) return refuseUpgrade(socket, 403, 'Forbidden', 'token');
+    if (!tokenOk(url)) return refuseUpgrade(socket, 403, 'Forbidden', 'token');
     if (sessions.size >= options.maxSessions) return refuseUpgrade(socket, 503, 'Service Unavailable', 'session cap');
+    if (sessionsPerClient.count(client) >= options.maxSessionsPerClient)
+      return refuseUpgrade(socket, 429, 'Too Many Requests', 'session cap per client');
     wss.handleUpgrade(req, socket, head, (ws) => {
+      sessionsPerClient.add(client, 1); // counted once a session exists (the handshake completes synchronously)
       sockets.add(ws);
       ws.once('close', () => {
         sockets.delete(ws);
@@ -207,10 +270,14 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
       });
       const session = new TunnelSession(
         ws,
-        { options, policy, log, peers, advertiseIp, bindIps },
+        { options, policy, log, peers, advertiseIp, defaultBindIp, bindIps },
         maxFrame,
-        req.socket.remoteAddress ?? '?',
-        (s) => sessions.delete(s),
+        client,
+        (s) => {
+          sessions.delete(s);
+          sessionsPerClient.add(client, -1);
+        },
+        socket,
       );
       if (!session.isClosed) sessions.add(session);
     });
@@ -246,8 +313,8 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
       await serverClosed;
     })());
 
-  const tunnelUrl = `ws://${pageHost}:${port}/tunnel?token=${token}`;
-  log.info('listening', { host, port });
+  const tunnelUrl = `${tls ? 'wss' : 'ws'}://${pageHost}:${port}/tunnel?token=${token}`;
+  log.info('listening', { host, port, tls });
   return {
     url: `${origin}/?token=${token}`,
     origin,
@@ -256,17 +323,27 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
     port,
     options,
     tunnelUrl,
+    policy,
     setLab,
     stats() {
-      const total: SessionStats = { udpSockets: 0, tcpConnections: 0, dnsInFlight: 0, timers: 0, framesIn: 0, framesOut: 0, refused: 0, dropped: 0 };
+      const total: SessionStats = { udpSockets: 0, tcpConnections: 0, dnsInFlight: 0, timers: 0, framesIn: 0, framesOut: 0, refused: 0, dropped: 0, held: 0 };
       for (const s of sessions) {
         const st = s.stats();
         for (const k of Object.keys(total) as (keyof SessionStats)[]) total[k] += st[k];
       }
-      return { sessions: sessions.size, peers: peerCounts.size, total };
+      return { sessions: sessions.size, peers: peers.size, total };
     },
     close,
   };
+}
+
+/** The certificate and key for HTTPS, read once at start. */
+async function readTls(certFile: string, keyFile: string): Promise<{ cert: Buffer; key: Buffer }> {
+  const read = (f: string, what: string) =>
+    fs.readFile(f).catch((e: Error & { code?: string }) => {
+      throw new Error(`cannot read ${what} ${f}: ${e.code ?? e.message}`);
+    });
+  return { cert: await read(certFile, '--tls-cert'), key: await read(keyFile, '--tls-key') };
 }
 
 /** Serves a file from the vite build; unknown paths without an extension get index.html (SPA). */

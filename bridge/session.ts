@@ -2,6 +2,9 @@
 // page opened through it, their quotas and budgets, and their teardown. Every frame from the
 // page is untrusted: it is decoded with the shared codec, checked against the policy, and a
 // refusal answers with an ERROR frame (or closes the session when going on is unsafe).
+// Frames come in through a ReadGate: one token of the packet budget each, before decoding; a
+// session out of tokens is not read (its WebSocket is paused) until the budget refills, so a
+// flood waits in its own TCP buffers instead of taking the event loop from the other sessions.
 import type { Socket as UdpSocket } from 'node:dgram';
 import net from 'node:net';
 import dns from 'node:dns';
@@ -24,8 +27,10 @@ import { type Endpoint, endpointKey } from '../shared/transport.ts';
 import type { StreamEndReason } from '../shared/transport.ts';
 import type { BridgeOptions } from './options.ts';
 import type { TargetPolicy } from './policy.ts';
+import type { PeerRegistry } from './peers.ts';
 import type { Logger } from './log.ts';
 import { Budget } from './budget.ts';
+import { ReadGate, type ReadGateHooks } from './read-gate.ts';
 import { bindUdp, closeReasonOf, isWildcard, socketAddress, unmap } from './node-transport.ts';
 
 /** WebSocket close codes the bridge uses (docs/tunnel.md). */
@@ -37,21 +42,19 @@ export const CloseCode = {
   internal: 1011,
   unsupportedVersion: 4000,
   idle: 4001,
+  overBudget: 4002, // held back for its packet budget, again and again, for overBudgetCloseMs
 } as const;
-
-/** Endpoints of every open tunnel socket (lab peers are added by the server): always reachable. */
-export interface PeerRegistry {
-  add(e: Endpoint): void;
-  remove(e: Endpoint): void;
-}
 
 export interface SessionContext {
   options: BridgeOptions;
   policy: TargetPolicy;
   log: Logger;
+  /** Every open tunnel socket is registered here (lab peers by the server): reachable for its protocol. */
   peers: PeerRegistry;
   /** What a wildcard-bound socket reports as its address. */
   advertiseIp: string;
+  /** Where a UDP socket binds when the page names no address (the advertised address by default). */
+  defaultBindIp: string;
   /** Addresses a page may ask its UDP socket to bind to. */
   bindIps: ReadonlySet<string>;
   now?: () => number;
@@ -66,11 +69,15 @@ export interface SessionStats {
   framesOut: number;
   refused: number;
   dropped: number;
+  /** Times reading was held for the packet budget. */
+  held: number;
 }
 
 interface UdpEntry {
   socket?: UdpSocket;
   family: 4 | 6;
+  /** Bound to a dual-stack wildcard: reaches IPv4 and IPv6 targets. */
+  dualStack: boolean;
   local?: Endpoint;
 }
 
@@ -99,7 +106,7 @@ const RATE_LIMIT_NOTICE_MS = 250;
 
 let nextSessionId = 1;
 
-export class TunnelSession {
+export class TunnelSession implements ReadGateHooks {
   readonly id = nextSessionId++;
   private readonly udp = new Map<number, UdpEntry>();
   private readonly tcp = new Map<number, TcpEntry>();
@@ -111,6 +118,7 @@ export class TunnelSession {
   private lastRateNotice = -Infinity;
   private wsBlocked = false;
   private wsRetry: ReturnType<typeof setTimeout> | undefined;
+  private readonly gate: ReadGate;
   private closed = false;
   private alive = true;
   private lastPing: number;
@@ -125,6 +133,8 @@ export class TunnelSession {
     private readonly maxFrame: number,
     private readonly from: string,
     private readonly onClosed: (s: TunnelSession) => void,
+    /** The connection under the WebSocket: ended after our close frame when reading is held. */
+    private readonly connection?: { end(): void },
   ) {
     const o = ctx.options;
     this.now = ctx.now ?? (() => performance.now());
@@ -133,6 +143,7 @@ export class TunnelSession {
     this.packets = new Budget(o.packetsPerSecond, o.packetsPerSecond, t);
     this.bytes = new Budget(o.bytesPerSecond, o.bytesPerSecond, t);
     this.badFrames = new Budget(o.badFramesPerSecond, 2 * o.badFramesPerSecond, t);
+    this.gate = new ReadGate(this.packets, { rate: o.packetsPerSecond, closeAfterMs: o.overBudgetCloseMs }, this, this.now);
     ws.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(data, isBinary));
     ws.on('pong', () => (this.alive = true));
     ws.on('close', (code: number) => this.teardown(code));
@@ -152,9 +163,9 @@ export class TunnelSession {
   }
 
   stats(): SessionStats {
-    let timers = this.dnsTimers.size + (this.wsRetry ? 1 : 0);
+    let timers = this.dnsTimers.size + (this.wsRetry ? 1 : 0) + this.gate.timers;
     for (const c of this.tcp.values()) if (c.ackTimer) timers++;
-    return { udpSockets: this.udp.size, tcpConnections: this.tcp.size, dnsInFlight: this.dnsInFlight, timers, ...this.s };
+    return { udpSockets: this.udp.size, tcpConnections: this.tcp.size, dnsInFlight: this.dnsInFlight, timers, ...this.s, held: this.gate.holds };
   }
 
   get isClosed(): boolean {
@@ -181,16 +192,43 @@ export class TunnelSession {
   close(code: number, reason: string): void {
     if (this.closed) return;
     if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
+    // A held session reads nothing more, not even the page's answering close frame: end the
+    // connection after ours instead of reading (and parsing) what the page queued up.
+    if (this.gate.isPaused) this.connection?.end();
     this.teardown(code, reason);
   }
 
   // ---------------------------------------------------------------- inbound frames
+
+  /** @internal */
+  pause(): void {
+    this.ws.pause();
+  }
+
+  /** @internal */
+  resume(): void {
+    this.ws.resume();
+  }
+
+  /** @internal Held for its budget again and again for overBudgetCloseMs. */
+  overBudget(): void {
+    this.ctx.log.info('session-abuse', { session: this.id, why: 'over budget' });
+    this.close(CloseCode.overBudget, 'over budget');
+  }
 
   private onMessage(data: Buffer, isBinary: boolean): void {
     if (this.closed) return;
     this.lastActivity = this.now();
     this.s.framesIn++;
     if (!isBinary) return this.close(CloseCode.unsupportedData, 'binary frames only');
+    this.gate.push(data);
+  }
+
+  // ReadGateHooks: the gate lets frames in, and pauses and resumes reading.
+
+  /** @internal One frame the gate let in. */
+  handle(data: Buffer): void {
+    if (this.closed) return;
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const o = this.ctx.options;
     const r = decodeFrame(bytes, { maxDatagram: o.maxDatagram, maxFrame: this.maxFrame });
@@ -248,26 +286,19 @@ export class TunnelSession {
     const T = FrameType.UDP_OPEN;
     if (this.udp.has(id)) return this.refuse(id, T, 'unexpected', 'socket id already in use', true);
     if (this.udp.size >= o.maxUdpSockets) return this.refuse(id, T, 'quota', `at most ${o.maxUdpSockets} UDP sockets`, true);
-    const bindIp = ip || o.udpBind;
-    if (!this.ctx.bindIps.has(bindIp)) return this.refuse(id, T, 'policy', `cannot bind to ${bindIp}`, true);
+    const bindIp = ip || this.ctx.defaultBindIp;
+    if (!this.ctx.bindIps.has(bindIp))
+      return this.refuse(id, T, 'policy', `cannot bind to ${bindIp} (this bridge binds ${[...this.ctx.bindIps].join(', ')})`, true);
     if (port !== 0 && port < 1024) return this.refuse(id, T, 'policy', 'privileged port', true);
-    const entry: UdpEntry = { family: bindIp.includes(':') ? 6 : 4 };
+    const entry: UdpEntry = { family: bindIp.includes(':') ? 6 : 4, dualStack: bindIp === '::' };
     this.udp.set(id, entry); // reserved while binding
-    const bind = bindUdp(bindIp, port).catch((e: Error & { code?: string }) => {
-      // No IPv6 on this host: the default dual-stack bind falls back to IPv4.
-      if (!ip && bindIp === '::' && (e.code === 'EAFNOSUPPORT' || e.code === 'EADDRNOTAVAIL')) {
-        entry.family = 4;
-        return bindUdp('0.0.0.0', port);
-      }
-      throw e;
-    });
-    bind.then(
+    bindUdp(bindIp, port).then(
       (socket) => {
         if (this.closed || this.udp.get(id) !== entry) return socket.close();
         const bound = socket.address();
         entry.socket = socket;
         entry.local = { ip: isWildcard(bound.address) ? this.ctx.advertiseIp : unmap(bound.address), port: bound.port };
-        this.ctx.peers.add(entry.local);
+        this.ctx.peers.add('udp', 'tunnel', entry.local);
         socket.on('message', (msg, rinfo) => this.udpIn(id, msg, rinfo.address, rinfo.port));
         socket.on('error', (e: Error & { code?: string }) => this.refuse(id, FrameType.UDP_SEND, 'send-failed', e.code ?? 'send failed', false));
         this.ctx.log.debug('udp-open', { session: this.id, socket: id, local: endpointKey(entry.local) });
@@ -284,7 +315,7 @@ export class TunnelSession {
     if (this.closed) return;
     const ip = address.includes(':') ? unmap(address) : address;
     // The page hears only from sources it could send to; the rest is dropped here.
-    if (!this.ctx.policy.check(ip, port).ok || msg.length > this.ctx.options.maxDatagram) {
+    if (!this.ctx.policy.check('udp', ip, port).ok || msg.length > this.ctx.options.maxDatagram) {
       this.s.dropped++;
       return;
     }
@@ -299,12 +330,15 @@ export class TunnelSession {
     const T = FrameType.UDP_SEND;
     const entry = this.udp.get(id);
     if (!entry?.socket) return this.refuse(id, T, 'unexpected', 'no such open socket', true);
-    if (!this.spend(1, payload.length)) return this.rateLimited(id, T);
-    const v = this.ctx.policy.check(peer.ip, peer.port);
+    if (!this.bytes.take(payload.length, this.now())) return this.rateLimited(id, T);
+    const v = this.ctx.policy.check('udp', peer.ip, peer.port);
     if (!v.ok) {
       this.ctx.log.debug('refused', { session: this.id, to: endpointKey(peer), reason: v.reason });
       return this.refuse(id, T, 'policy', `${endpointKey(peer)}: ${v.reason}`, false);
     }
+    const family = v.ip.includes(':') ? 6 : 4;
+    if (family !== entry.family && !entry.dualStack)
+      return this.refuse(id, T, 'send-failed', `an IPv${entry.family} socket cannot reach ${endpointKey(peer)}`, false);
     entry.socket.send(payload, peer.port, socketAddress(v.ip, entry.family));
   }
 
@@ -316,7 +350,7 @@ export class TunnelSession {
   }
 
   private closeUdp(entry: UdpEntry): void {
-    if (entry.local) this.ctx.peers.remove(entry.local);
+    if (entry.local) this.ctx.peers.remove('udp', 'tunnel', entry.local);
     entry.socket?.close();
     entry.socket = undefined;
   }
@@ -329,8 +363,7 @@ export class TunnelSession {
     if (this.tcp.has(id)) return this.refuse(id, T, 'unexpected', 'connection id already in use', true);
     const closeNow = (reason: StreamEndReason, detail: string) => this.send({ type: 'tcp-close', id, reason, detail });
     if (this.tcp.size >= o.maxTcpConnections) return closeNow('policy', `quota: at most ${o.maxTcpConnections} TCP connections`);
-    if (!this.spend(1, 0)) return closeNow('policy', 'rate-limited');
-    const v = this.ctx.policy.check(peer.ip, peer.port);
+    const v = this.ctx.policy.check('tcp', peer.ip, peer.port);
     if (!v.ok) {
       this.ctx.log.debug('refused', { session: this.id, to: endpointKey(peer), reason: v.reason });
       return closeNow('policy', `${endpointKey(peer)}: ${v.reason}`);
@@ -493,7 +526,7 @@ export class TunnelSession {
     const o = this.ctx.options;
     const T = FrameType.DNS_RESOLVE;
     if (this.dnsInFlight >= o.maxDnsInFlight) return this.refuse(id, T, 'quota', `at most ${o.maxDnsInFlight} lookups at once`, true);
-    if (!this.spend(1, name.length)) return this.rateLimited(id, T);
+    if (!this.bytes.take(name.length, this.now())) return this.refuse(id, T, 'rate-limited', 'over the byte budget', false);
     this.dnsInFlight++;
     let done = false;
     const timer = setTimeout(() => {
@@ -526,16 +559,6 @@ export class TunnelSession {
   }
 
   // ---------------------------------------------------------------- outbound frames
-
-  private spend(packets: number, bytes: number): boolean {
-    const now = this.now();
-    if (!this.packets.take(packets, now)) return false;
-    if (bytes > 0 && !this.bytes.take(bytes, now)) {
-      this.packets.refund(packets);
-      return false;
-    }
-    return true;
-  }
 
   private rateLimited(id: number, refType: number): void {
     this.s.dropped++;
@@ -587,6 +610,7 @@ export class TunnelSession {
     this.dnsTimers.clear();
     if (this.wsRetry) clearTimeout(this.wsRetry);
     this.wsRetry = undefined;
+    this.gate.close();
     this.ctx.log.info('session-close', {
       session: this.id,
       code,
@@ -595,6 +619,7 @@ export class TunnelSession {
       framesOut: this.s.framesOut,
       refused: this.s.refused,
       dropped: this.s.dropped,
+      held: this.gate.holds,
     });
     this.onClosed(this);
   }

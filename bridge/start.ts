@@ -41,6 +41,19 @@ async function buildWebApp(root: string, distDir: string): Promise<void> {
   await build({ configFile: path.join(root, 'vite.config.ts'), logLevel: 'warn', build: { outDir: distDir, emptyOutDir: true } });
 }
 
+/** What the host must know before sharing a workshop URL. */
+export function startWarnings(o: Pick<BridgeOptions, 'workshop' | 'tlsCert' | 'publicTargets'>): string[] {
+  const w: string[] = [];
+  if (o.workshop && o.tlsCert === undefined)
+    w.push(
+      'the join URL and its token travel in clear text on this LAN (plain HTTP): anyone on the network can read ' +
+        'them and use this bridge as a participant. Serve HTTPS/WSS with --tls-cert FILE --tls-key FILE.',
+    );
+  if (o.workshop && o.publicTargets)
+    w.push("--public: every participant can send packets to any public address from this machine's address (an open relay for the room).");
+  return w;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let options: BridgeOptions;
   try {
@@ -103,6 +116,7 @@ export async function main(argv: string[]): Promise<number> {
   const out = process.stdout;
   out.write(`\nHandshake Lab is running${options.workshop ? ' in workshop mode' : ''}.\n\n`);
   out.write(`  ${options.workshop ? 'Join URL (share it with the room)' : 'Open'}:  ${bridge.url}\n\n`);
+  for (const w of startWarnings(options)) out.write(`  Warning: ${w}\n\n`);
   if (lab) {
     out.write(`Lab: ${lab.peers.length} discv5 nodes on ${lab.peers[0]?.ip} (also at /lab.json)\n`);
     for (const p of lab.peers) out.write(`  ${p.name}  ${p.ip}:${p.udp}  ${p.enr}\n`);

@@ -122,7 +122,7 @@ describe('bridge security', () => {
 describe('bridge logs', () => {
   it('carry metadata only: no payload bytes, no token', async () => {
     const lines: string[] = [];
-    const h = await startBridgeHarness({ options: { logLevel: 'debug' }, log: createLogger('debug', (l) => lines.push(l)) });
+    const h = await startBridgeHarness({ options: { logLevel: 'debug', allow: ['127.0.0.1'] }, log: createLogger('debug', (l) => lines.push(l)) });
     const echo = await udpEcho();
     const tcp = await tcpServer((s) => s.pipe(s));
     const secret = 'PAYLOAD-7f3a9c';

@@ -7,8 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildIsStale } from '../bridge/start.ts';
-
-const ROOT = path.resolve(import.meta.dirname, '..');
+import { ROOT, startProcess } from './helpers/start-process.ts';
 
 function getJson(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) =>
@@ -24,20 +23,9 @@ function getJson(url: string): Promise<{ status: number; body: string }> {
 
 describe('npm start', () => {
   it('prints the URL and lab ENRs, serves /lab.json, and exits on SIGINT', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bridge/start.ts', '--port', '0', '--build', 'never', '--lab-size', '3', '--log', 'silent'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (c) => (out += c));
-    child.stderr.on('data', (c) => (out += c));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const { child, output, exited } = await startProcess(['--port', '0', '--build', 'never', '--lab-size', '3', '--log', 'silent']);
     try {
-      const deadline = Date.now() + 30_000;
-      while (!/Ctrl-C to stop/.test(out)) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no start banner:\n${out}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      const out = output();
       const url = /Open:\s+(http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)/.exec(out)?.[1];
       expect(url).toBeDefined();
       const enrs = out.match(/enr:[A-Za-z0-9_-]+/g) ?? [];

@@ -64,8 +64,11 @@ async function fieldValue(page: Page, name: string): Promise<string> {
   return (await page.locator(`.tree [data-field="${name}"] .fvalue`).first().innerText()).trim();
 }
 
+/** A stranger on loopback: the bridge lets a page hear only sources it may send to, so it is --allow-ed. */
+const STRANGER_IP = '127.0.0.9';
+
 beforeAll(async () => {
-  app = await startApp();
+  app = await startApp(['--allow', STRANGER_IP]);
   browser = await launchChromium();
 }, 240_000);
 
@@ -306,7 +309,7 @@ describe('the playground against npm start', () => {
     const [ip, port] = (await page.getByTestId('local-endpoint').innerText()).trim().split(':');
     const nodeId = (await page.getByTestId('local-node-id').getAttribute('title'))!;
     const sock = dgram.createSocket('udp4');
-    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => sock.bind(0, STRANGER_IP, () => r()));
     try {
       const send = (b: Uint8Array) => new Promise<void>((r) => sock.send(b, Number(port), ip, () => r()));
       await send(secureRandom(20)); // shorter than any discv5 packet
