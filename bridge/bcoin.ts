@@ -26,6 +26,7 @@ export interface BcoinPeer {
   destroy(): void;
   open(): Promise<void>;
   once(event: string, handler: (...args: unknown[]) => void): void;
+  on(event: string, handler: (...args: unknown[]) => void): void;
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -97,6 +98,9 @@ export async function bcoinDial(node: BcoinNode, host: string, port: number): Pr
   // The pool frees a peer's version nonce when the peer closes; a peer made outside the pool
   // must do it itself, or the next dial to the same host fails bcoin's one-nonce-per-host check.
   peer.once('close', () => node.pool.nonces.remove(peer.hostname()));
+  // A peer made outside the pool has no one listening for its errors: a hang-up after the
+  // handshake must not become an uncaught 'error' event (open() still rejects on failure).
+  peer.on('error', () => undefined);
   await peer.open();
   return peer;
 }

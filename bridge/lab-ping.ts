@@ -7,7 +7,7 @@ import { ENR } from '@chainsafe/enr';
 import { parseEnrText, udpEndpoint } from '../shared/enr/index.ts';
 import { bytesToIp } from '../shared/ip.ts';
 import type { Endpoint } from '../shared/transport.ts';
-import type { LabPeerInfo } from './server.ts';
+import type { Discv5LabPeer } from '../shared/lab.ts';
 
 export interface LabPingRequest {
   /** The lab node's name, e.g. "lab-01". */
@@ -26,7 +26,7 @@ const MAX_BODY = 2048;
 const MAX_IN_FLIGHT = 4;
 
 /** The ping itself, given the running lab. */
-export function labPing(lab: { peers: LabPeerInfo[]; nodes: Discv5[] }, timeoutMs = 40_000): LabPing {
+export function labPing(lab: { peers: Discv5LabPeer[]; nodes: Discv5[] }, timeoutMs = 40_000): LabPing {
   let inFlight = 0;
   return async ({ peer, enr }, isTunnelSocket) => {
     const i = lab.peers.findIndex((p) => p.name === peer);
@@ -55,14 +55,20 @@ export function labPing(lab: { peers: LabPeerInfo[]; nodes: Discv5[] }, timeoutM
   };
 }
 
-/** The HTTP side: a small JSON body in, the result as JSON out. Token and Origin are checked by the caller. */
-export function serveLabPing(
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
-  ping: LabPing,
-  isTunnelSocket: (e: Endpoint) => boolean,
-  headers: Record<string, string>,
-): void {
+/** The body of POST /lab/ping, checked; a string says what is wrong. */
+export function labPingRequest(body: unknown): LabPingRequest | string {
+  const b = body as Partial<LabPingRequest> | null;
+  if (!b || typeof b.peer !== 'string' || typeof b.enr !== 'string' || b.peer.length > 64 || b.enr.length > 1000) return 'expected {"peer": "lab-01", "enr": "enr:…"}';
+  return { peer: b.peer, enr: b.enr };
+}
+
+export type JsonAnswer = { status: number; body: object };
+
+/**
+ * A lab request over HTTP: a small JSON body in, a JSON answer out. Token and Origin are
+ * checked by the caller; the body is bounded before it is parsed.
+ */
+export function serveJsonPost(req: http.IncomingMessage, res: http.ServerResponse, headers: Record<string, string>, handle: (body: unknown) => Promise<JsonAnswer>): void {
   const reply = (status: number, body: object) => {
     res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...headers });
     res.end(JSON.stringify(body));
@@ -89,12 +95,17 @@ export function serveLabPing(
     } catch {
       return reply(400, { ok: false, error: 'not JSON' });
     }
-    const b = body as Partial<LabPingRequest> | null;
-    if (!b || typeof b.peer !== 'string' || typeof b.enr !== 'string' || b.peer.length > 64 || b.enr.length > 1000)
-      return reply(400, { ok: false, error: 'expected {"peer": "lab-01", "enr": "enr:…"}' });
-    ping({ peer: b.peer, enr: b.enr }, isTunnelSocket).then(
-      (r) => (r.ok ? reply(200, r) : reply(r.status, { ok: false, error: r.error })),
+    handle(body).then(
+      (a) => reply(a.status, a.body),
       (e: Error) => reply(500, { ok: false, error: e.message }),
     );
   });
 }
+
+/** POST /lab/ping as JSON: the checked request, the ping, its result. */
+export const labPingHandler = (ping: LabPing, isTunnelSocket: (e: Endpoint) => boolean) => async (body: unknown): Promise<JsonAnswer> => {
+  const request = labPingRequest(body);
+  if (typeof request === 'string') return { status: 400, body: { ok: false, error: request } };
+  const r = await ping(request, isTunnelSocket);
+  return r.ok ? { status: 200, body: r } : { status: r.status, body: { ok: false, error: r.error } };
+};

@@ -10,14 +10,14 @@ import { type BaseENR, SignableENR } from '@chainsafe/enr';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import { bindUdp, unmap } from './node-transport.ts';
-import type { LabPeerInfo } from './server.ts';
+import type { Discv5LabPeer } from '../shared/lab.ts';
 import type { Logger } from './log.ts';
 import { silentLogger } from './log.ts';
 
 type CreateOptions = Parameters<typeof Discv5.create>[0];
 
 export interface Lab {
-  readonly peers: LabPeerInfo[];
+  readonly peers: Discv5LabPeer[];
   /** The running nodes (tests talk to them directly). */
   readonly nodes: Discv5[];
   close(): Promise<void>;
@@ -93,7 +93,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const log = options.log ?? silentLogger;
   const nodes: Discv5[] = [];
   const transports: LabTransport[] = [];
-  const peers: LabPeerInfo[] = [];
+  const peers: Discv5LabPeer[] = [];
   try {
     for (let i = 0; i < size; i++) {
       // Two copies of @libp2p/interface are installed; the key is the same object either way.

@@ -75,6 +75,8 @@ export interface BridgeOptions {
   /** Start the lab of discv5 peers. */
   lab: boolean;
   labSize: number;
+  /** Bitcoin (bcoin) lab nodes. */
+  bitcoinLabSize: number;
   /** Directory holding the built web app. */
   distDir: string;
   /** Build the web app on start: when stale (auto), always, or never. */
@@ -120,6 +122,7 @@ export const DEFAULTS: BridgeOptions = {
   heartbeatMs: 30_000,
   lab: true,
   labSize: 16,
+  bitcoinLabSize: 2,
   distDir: 'dist',
   build: 'auto',
   logLevel: 'info',
@@ -169,6 +172,7 @@ export function resolveOptions(partial: Partial<BridgeOptions> = {}): BridgeOpti
   int('maxBufferedBytes', 1024, 1 << 30);
   int('heartbeatMs', 100, 2 ** 31 - 1);
   int('labSize', 1, 256);
+  int('bitcoinLabSize', 0, 16);
   if (o.token !== undefined && !/^[A-Za-z0-9_-]{16,128}$/.test(o.token))
     throw new Error('--token must be 16..128 characters of [A-Za-z0-9_-]');
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together');
@@ -249,8 +253,9 @@ export const USAGE = `Usage: npm start -- [options]
   --headers-timeout MS  close a connection whose request headers are not in (default ${DEFAULTS.headersTimeoutMs})
   --request-timeout MS  close a connection whose request is not in (default ${DEFAULTS.requestTimeoutMs})
   --over-budget-close MS      close a session held back for its budget this long (default ${DEFAULTS.overBudgetCloseMs})
-  --no-lab              do not start the lab of discv5 peers
-  --lab-size N          lab nodes (default ${DEFAULTS.labSize})
+  --no-lab              do not start the lab (discv5 and Bitcoin peers)
+  --lab-size N          discv5 lab nodes (default ${DEFAULTS.labSize})
+  --bitcoin-lab-size N  Bitcoin lab nodes, bcoin regtest in memory (default ${DEFAULTS.bitcoinLabSize}; 0: none)
   --dist DIR            the built web app (default ${DEFAULTS.distDir})
   --build auto|always|never   build the web app when stale (default auto)
   --log silent|info|debug
@@ -303,6 +308,7 @@ export function parseArgv(argv: string[]): { options: BridgeOptions; help: boole
       'over-budget-close': { type: 'string' },
       'no-lab': { type: 'boolean' },
       'lab-size': { type: 'string' },
+      'bitcoin-lab-size': { type: 'string' },
       build: { type: 'string' },
       log: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -360,6 +366,7 @@ export function parseArgv(argv: string[]): { options: BridgeOptions; help: boole
     overBudgetCloseMs: num('over-budget-close', values['over-budget-close']),
     lab: !(values['no-lab'] ?? false),
     labSize: num('lab-size', values['lab-size']),
+    bitcoinLabSize: num('bitcoin-lab-size', values['bitcoin-lab-size']),
     build: values.build as BridgeOptions['build'] | undefined,
     logLevel: values.log as BridgeOptions['logLevel'] | undefined,
   });

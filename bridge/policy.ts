@@ -140,6 +140,19 @@ export class TargetPolicy {
     return this.byRange(c);
   }
 
+  /**
+   * May a peer at `ip` connect to a page's TCP listener? Only where an --allow rule names the
+   * address (its port is the peer's ephemeral one, so address rules only) and no --deny does.
+   */
+  checkInbound(ip: string): Verdict {
+    const c = this.classify(ip);
+    if (!c) return { ok: false, reason: 'not an IP address' };
+    const denied = this.config.deny.find((r) => !r.ports && matchesAddr(r, c.addr));
+    if (denied) return { ok: false, reason: `denied by --deny ${denied.text}` };
+    if (this.config.allow.some((r) => !r.ports && matchesAddr(r, c.addr))) return { ok: true, ip: c.ip };
+    return { ok: false, reason: 'only lab nodes the bridge asked to dial, or --allow-ed addresses, may connect to a page' };
+  }
+
   /** May a DNS answer be handed to the page? Port-specific rules count as "some port allowed". */
   checkAddress(ip: string): Verdict {
     const c = this.classify(ip);

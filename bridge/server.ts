@@ -21,10 +21,13 @@ import { hostAddresses } from './host-addresses.ts';
 import { type Logger, createLogger } from './log.ts';
 import { CloseCode, type SessionStats, TunnelSession } from './session.ts';
 import { isWildcard } from './node-transport.ts';
-import { type LabPing, serveLabPing } from './lab-ping.ts';
+import { type LabPing, labPingHandler, serveJsonPost } from './lab-ping.ts';
+import { labConnectHandler } from './lab-connect.ts';
+import type { BitcoinLab } from './lab-bitcoin.ts';
+import { ExpectedInbound } from './inbound.ts';
 
 /** What /lab.json lists for each lab peer. */
-import type { LabPeerInfo } from '../shared/lab.ts';
+import { labEndpoint, type LabPeerInfo } from '../shared/lab.ts';
 export type { LabPeerInfo };
 
 export interface BridgeServer {
@@ -83,6 +86,7 @@ function routeOf(url: URL | undefined): string {
     case '/tunnel':
     case '/lab.json':
     case '/lab/ping':
+    case '/lab/connect':
       return url.pathname;
     default:
       return 'static';
@@ -110,6 +114,8 @@ export interface StartBridgeDeps {
   lab?: LabPeerInfo[];
   /** POST /lab/ping: a lab node pings a page's own tunnel socket (the playground's inbound handshake). */
   labPing?: LabPing;
+  /** POST /lab/connect: a Bitcoin lab node dials a page's own TCP listener. */
+  bitcoinLab?: BitcoinLab;
 }
 
 /** Starts the bridge server; resolves once it listens. */
@@ -140,13 +146,16 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
   const sockets = new Set<WebSocket>();
   const socketsGone: (() => void)[] = [];
   let lab: LabPeerInfo[] = [];
-  // A lab peer is registered for the transport it serves (discv5: UDP); a TCP lab peer would add ('tcp', 'lab', …).
+  // A lab peer is registered for the transport it serves: discv5 on UDP, Bitcoin on TCP.
   const setLab = (list: LabPeerInfo[]) => {
-    for (const p of lab) peers.remove('udp', 'lab', { ip: p.ip, port: p.udp });
+    for (const p of lab.map(labEndpoint)) peers.remove(p.protocol, 'lab', p);
     lab = list;
-    for (const p of lab) peers.add('udp', 'lab', { ip: p.ip, port: p.udp });
+    for (const p of lab.map(labEndpoint)) peers.add(p.protocol, 'lab', p);
   };
   setLab(deps.lab ?? []);
+  // Lab dials the bridge starts towards a page's TCP listener: the only inbound connections a listener takes.
+  const inbound = new ExpectedInbound();
+  const connectHandler = deps.bitcoinLab && labConnectHandler(deps.bitcoinLab, inbound, (e: Endpoint) => peers.hasKind('tcp', 'tunnel', e));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -202,12 +211,15 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
     };
     if (!hostOk(req)) return deny(403, 'forbidden host');
     if (!url) return deny(400, 'bad request');
-    if (url.pathname === '/lab/ping') {
+    if (url.pathname === '/lab/ping' || url.pathname === '/lab/connect') {
       // Token and the page's own Origin, like the upgrade; the target must be one of this bridge's tunnel sockets.
       if (!tokenOk(url) || !originOk(req, true)) return deny(403, 'forbidden');
-      if (!deps.labPing) return deny(404, 'no lab running');
-      const isTunnelSocket = (e: Endpoint) => peers.hasKind('udp', 'tunnel', e);
-      return serveLabPing(req, res, deps.labPing, isTunnelSocket, SECURITY_HEADERS);
+      if (url.pathname === '/lab/ping') {
+        if (!deps.labPing) return deny(404, 'no lab running');
+        return serveJsonPost(req, res, SECURITY_HEADERS, labPingHandler(deps.labPing, (e: Endpoint) => peers.hasKind('udp', 'tunnel', e)));
+      }
+      if (!connectHandler) return deny(404, 'no Bitcoin lab running');
+      return serveJsonPost(req, res, SECURITY_HEADERS, connectHandler);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return deny(405, 'method not allowed');
     if (url.pathname === '/lab.json') {
@@ -270,7 +282,7 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
       });
       const session = new TunnelSession(
         ws,
-        { options, policy, log, peers, advertiseIp, defaultBindIp, bindIps },
+        { options, policy, log, peers, advertiseIp, defaultBindIp, bindIps, inbound },
         maxFrame,
         client,
         (s) => {

@@ -11,6 +11,7 @@ import dns from 'node:dns';
 import type WebSocket from 'ws';
 import {
   CLIENT_TYPES,
+  FIRST_ACCEPTED_ID,
   type Frame,
   FrameType,
   TUNNEL_VERSION,
@@ -28,6 +29,7 @@ import type { StreamEndReason } from '../shared/transport.ts';
 import type { BridgeOptions } from './options.ts';
 import type { TargetPolicy } from './policy.ts';
 import type { PeerRegistry } from './peers.ts';
+import type { ExpectedInbound } from './inbound.ts';
 import type { Logger } from './log.ts';
 import { Budget } from './budget.ts';
 import { ReadGate, type ReadGateHooks } from './read-gate.ts';
@@ -57,6 +59,8 @@ export interface SessionContext {
   defaultBindIp: string;
   /** Addresses a page may ask its UDP socket to bind to. */
   bindIps: ReadonlySet<string>;
+  /** Lab dials the bridge itself started towards a page's TCP listener. */
+  inbound?: ExpectedInbound;
   now?: () => number;
 }
 
@@ -110,6 +114,9 @@ export class TunnelSession implements ReadGateHooks {
   readonly id = nextSessionId++;
   private readonly udp = new Map<number, UdpEntry>();
   private readonly tcp = new Map<number, TcpEntry>();
+  /** The one TCP listener a session may have (the recipient role). */
+  private listener: { id: number; server: net.Server; local?: Endpoint } | undefined;
+  private nextAccepted = FIRST_ACCEPTED_ID;
   private readonly dnsTimers = new Set<ReturnType<typeof setTimeout>>();
   private dnsInFlight = 0;
   private readonly packets: Budget;
@@ -273,7 +280,9 @@ export class TunnelSession implements ReadGateHooks {
       case 'tcp-end':
         return this.tcpEnd(f.id);
       case 'tcp-close':
-        return this.tcpClose(f.id);
+        return this.listener?.id === f.id ? this.closeListener() : this.tcpClose(f.id);
+      case 'tcp-listen':
+        return this.tcpListen(f.id, f.ip, f.port);
       case 'dns-resolve':
         return this.dnsResolve(f.id, f.name);
     }
@@ -360,7 +369,7 @@ export class TunnelSession implements ReadGateHooks {
   private tcpConnect(id: number, peer: Endpoint, timeoutMs: number): void {
     const o = this.ctx.options;
     const T = FrameType.TCP_CONNECT;
-    if (this.tcp.has(id)) return this.refuse(id, T, 'unexpected', 'connection id already in use', true);
+    if (this.tcp.has(id) || this.listener?.id === id) return this.refuse(id, T, 'unexpected', 'connection id already in use', true);
     const closeNow = (reason: StreamEndReason, detail: string) => this.send({ type: 'tcp-close', id, reason, detail });
     if (this.tcp.size >= o.maxTcpConnections) return closeNow('policy', `quota: at most ${o.maxTcpConnections} TCP connections`);
     const v = this.ctx.policy.check('tcp', peer.ip, peer.port);
@@ -393,6 +402,12 @@ export class TunnelSession implements ReadGateHooks {
       this.ctx.log.debug('tcp-open', { session: this.id, conn: id, to: endpointKey(c.remote) });
       this.send({ type: 'tcp-connected', id, window: o.tcpWindow });
     });
+    this.wireTcp(id, c);
+  }
+
+  /** Data, end, errors and close of a connection (dialled or accepted), relayed to the page. */
+  private wireTcp(id: number, c: TcpEntry): void {
+    const socket = c.socket;
     socket.on('data', (b: Buffer) => this.tcpIn(id, c, b));
     socket.on('end', () => {
       if (!c.silent) this.send({ type: 'tcp-end', id });
@@ -407,6 +422,71 @@ export class TunnelSession implements ReadGateHooks {
       this.ctx.log.debug('tcp-close', { session: this.id, conn: id, reason, code: c.error?.code });
       this.send({ type: 'tcp-close', id, reason, detail: c.detail ?? c.error?.code ?? '' });
     });
+  }
+
+  // ---------------------------------------------------------------- TCP listener
+
+  private tcpListen(id: number, ip: string, port: number): void {
+    const o = this.ctx.options;
+    const T = FrameType.TCP_LISTEN;
+    if (this.listener) return this.refuse(id, T, 'quota', 'one TCP listener per session', true);
+    if (this.tcp.has(id)) return this.refuse(id, T, 'unexpected', 'id already in use', true);
+    const bindIp = ip || this.ctx.defaultBindIp;
+    if (!this.ctx.bindIps.has(bindIp))
+      return this.refuse(id, T, 'policy', `cannot listen on ${bindIp} (this bridge binds ${[...this.ctx.bindIps].join(', ')})`, true);
+    if (port !== 0 && port < 1024) return this.refuse(id, T, 'policy', 'privileged port', true);
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(server, socket));
+    const entry: { id: number; server: net.Server; local?: Endpoint } = { id, server };
+    this.listener = entry;
+    server.maxConnections = o.maxTcpConnections;
+    server.once('error', (e: Error & { code?: string }) => {
+      if (this.listener !== entry) return;
+      this.listener = undefined;
+      this.refuse(id, T, 'bind-failed', e.code ?? 'listen failed', false);
+    });
+    server.listen({ host: bindIp, port }, () => {
+      if (this.closed || this.listener !== entry) return void server.close();
+      const a = server.address() as net.AddressInfo;
+      entry.local = { ip: isWildcard(a.address) ? this.ctx.advertiseIp : unmap(a.address), port: a.port };
+      this.ctx.peers.add('tcp', 'tunnel', entry.local);
+      this.ctx.log.debug('tcp-listen', { session: this.id, at: endpointKey(entry.local) });
+      this.send({ type: 'tcp-listening', id, ip: entry.local.ip, port: entry.local.port });
+    });
+  }
+
+  /** A peer dialled the page's listener: only lab dials the bridge expected, or --allow-ed addresses. */
+  private accept(server: net.Server, socket: net.Socket): void {
+    const l = this.listener;
+    const remote = { ip: unmap(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
+    const o = this.ctx.options;
+    const expected = !!l?.local && !!this.ctx.inbound?.take(l.local, remote.ip);
+    const verdict = expected ? { ok: true as const } : this.ctx.policy.checkInbound(remote.ip);
+    if (this.closed || !l || l.server !== server || !l.local || !verdict.ok || this.tcp.size >= o.maxTcpConnections || remote.port === 0) {
+      this.ctx.log.debug('refused', { session: this.id, inbound: endpointKey(remote), reason: verdict.ok ? 'quota' : verdict.reason });
+      return void socket.destroy();
+    }
+    let id = this.nextAccepted;
+    for (let i = 0; this.tcp.has(id) && i < 0x8000; i++) id = id === 0xffff ? FIRST_ACCEPTED_ID : id + 1;
+    if (this.tcp.has(id)) return void socket.destroy();
+    this.nextAccepted = id === 0xffff ? FIRST_ACCEPTED_ID : id + 1;
+    const c: TcpEntry = { socket, remote, connected: true, inflightOut: 0, inflightIn: 0, pendingAck: 0, paused: false, pageEnded: false, silent: false };
+    this.tcp.set(id, c);
+    socket.setTimeout(o.tcpIdleTimeoutMs, () => {
+      c.reason = 'timed-out';
+      c.detail = 'idle';
+      socket.destroy();
+    });
+    this.wireTcp(id, c);
+    this.ctx.log.debug('tcp-accepted', { session: this.id, conn: id, from: endpointKey(remote) });
+    this.send({ type: 'tcp-accepted', id, listener: l.id, peer: remote, window: o.tcpWindow });
+  }
+
+  private closeListener(): void {
+    const l = this.listener;
+    if (!l) return;
+    this.listener = undefined;
+    if (l.local) this.ctx.peers.remove('tcp', 'tunnel', l.local);
+    l.server.close();
   }
 
   private tcpIn(id: number, c: TcpEntry, b: Buffer): void {
@@ -606,6 +686,7 @@ export class TunnelSession implements ReadGateHooks {
       c.socket.destroy();
     }
     this.tcp.clear();
+    this.closeListener();
     for (const t of this.dnsTimers) clearTimeout(t);
     this.dnsTimers.clear();
     if (this.wsRetry) clearTimeout(this.wsRetry);

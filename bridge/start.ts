@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { type BridgeOptions, USAGE, parseArgv } from './options.ts';
 import { startBridge, type BridgeServer } from './server.ts';
 import { startLab, type Lab } from './lab.ts';
+import { startBitcoinLab, type BitcoinLab } from './lab-bitcoin.ts';
 import { labPing } from './lab-ping.ts';
 import { createLogger } from './log.ts';
 
@@ -82,13 +83,14 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   let lab: Lab | undefined;
+  let btcLab: BitcoinLab | undefined;
   let bridge: BridgeServer | undefined;
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     process.stdout.write('\nStopping…\n');
-    await Promise.allSettled([bridge?.close(), lab?.close()]);
+    await Promise.allSettled([bridge?.close(), lab?.close(), btcLab?.close()]);
     process.exit(code);
   };
   const onSignal = () => {
@@ -103,13 +105,14 @@ export async function main(argv: string[]): Promise<number> {
     // address each side sees matches the other's ENR (discv5 checks it).
     const labHost = options.workshop ? (options.advertiseIp ?? options.host) : '127.0.0.1';
     if (options.lab) lab = await startLab({ size: options.labSize, host: labHost, log });
-    bridge = await startBridge(options, { log, lab: lab?.peers, ...(lab ? { labPing: labPing(lab) } : {}) });
+    if (options.lab && options.bitcoinLabSize > 0) btcLab = await startBitcoinLab({ size: options.bitcoinLabSize, host: labHost, log });
+    bridge = await startBridge(options, { log, lab: [...(lab?.peers ?? []), ...(btcLab?.peers ?? [])], ...(lab ? { labPing: labPing(lab) } : {}), ...(btcLab ? { bitcoinLab: btcLab } : {}) });
   } catch (e) {
     const err = e as Error & { code?: string };
     process.stderr.write(
       err.code === 'EADDRINUSE' ? `Port ${options.port} is in use: try npm start -- --port ${options.port + 1}\n` : `Could not start: ${err.message}\n`,
     );
-    await lab?.close();
+    await Promise.allSettled([lab?.close(), btcLab?.close()]);
     return 1;
   }
 
@@ -120,6 +123,10 @@ export async function main(argv: string[]): Promise<number> {
   if (lab) {
     out.write(`Lab: ${lab.peers.length} discv5 nodes on ${lab.peers[0]?.ip} (also at /lab.json)\n`);
     for (const p of lab.peers) out.write(`  ${p.name}  ${p.ip}:${p.udp}  ${p.enr}\n`);
+    if (btcLab) {
+      out.write(`Lab: ${btcLab.peers.length} Bitcoin nodes (bcoin 1.0.2, regtest, in memory)\n`);
+      for (const p of btcLab.peers) out.write(`  ${p.name}  ${p.ip}:${p.tcp}  ${p.userAgent}\n`);
+    }
   } else out.write('Lab: off (--no-lab)\n');
   out.write('\nCtrl-C to stop.\n');
   return new Promise<number>(() => {}); // runs until a signal

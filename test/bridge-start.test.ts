@@ -5,6 +5,9 @@ import http from 'node:http';
 import { mkdtempSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { runHandshakes } from '../bridge/cli/commands/btc.ts';
+import { nodeStreamTransport } from '../bridge/node-transport.ts';
+import { NETWORKS } from '../shared/bitcoin/spec.ts';
 import { describe, expect, it } from 'vitest';
 import { buildIsStale } from '../bridge/start.ts';
 import { ROOT, startProcess } from './helpers/start-process.ts';
@@ -23,7 +26,7 @@ function getJson(url: string): Promise<{ status: number; body: string }> {
 
 describe('npm start', () => {
   it('prints the URL and lab ENRs, serves /lab.json, and exits on SIGINT', async () => {
-    const { child, output, exited } = await startProcess(['--port', '0', '--build', 'never', '--lab-size', '3', '--log', 'silent']);
+    const { child, output, exited } = await startProcess(['--port', '0', '--build', 'never', '--lab-size', '3', '--bitcoin-lab-size', '1', '--log', 'silent']);
     try {
       const out = output();
       const url = /Open:\s+(http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)/.exec(out)?.[1];
@@ -33,7 +36,14 @@ describe('npm start', () => {
       const u = new URL(url!);
       const lab = await getJson(`${u.origin}/lab.json?token=${u.searchParams.get('token')}`);
       expect(lab.status).toBe(200);
-      expect(JSON.parse(lab.body).peers.map((p: { enr: string }) => p.enr)).toEqual(enrs);
+      const peers = JSON.parse(lab.body).peers as { protocol: string; enr?: string; tcp?: number; name: string }[];
+      expect(peers.filter((p) => p.protocol === 'discv5').map((p) => p.enr)).toEqual(enrs);
+      // The Bitcoin lab node: listed, printed, and a real Bitcoin node on its port.
+      const btc = peers.filter((p) => p.protocol === 'bitcoin');
+      expect(btc).toHaveLength(1);
+      expect(out).toContain(`btc-01  127.0.0.1:${btc[0].tcp}  /bcoin:v1.0.2/`);
+      const r = await runHandshakes({ out: { json: false, line: () => undefined, object: () => undefined }, network: NETWORKS.regtest, name: 'lab', addresses: [{ ip: '127.0.0.1', port: btc[0].tcp! }], timeoutMs: 5000, concurrency: 1, streams: nodeStreamTransport });
+      expect(r.results[0].outcome).toBe('SUCCESS');
 
       child.kill('SIGINT');
       expect(await exited).toBe(0);

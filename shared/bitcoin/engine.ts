@@ -21,6 +21,11 @@ export interface BitcoinConfig {
   version?: number;
   /** Service bits we announce (default none: we serve no blocks). */
   services?: bigint;
+  /**
+   * Service bits we announce to peers that dial us (default: `services`). Full nodes that dial
+   * out require NODE_NETWORK (and NODE_WITNESS) of the peer they dial, so a listener says so.
+   */
+  inboundServices?: bigint;
   startHeight?: number;
   /** Ask the peer to announce transactions (default false: we are a handshake tool). */
   relay?: boolean;
@@ -255,13 +260,14 @@ export class BitcoinEngine implements Engine<BitcoinCommand, BitcoinEvent> {
   private sendVersion(c: Connection, now: number): void {
     c.nonce = this.config.random(8);
     c.sentVersion = true;
+    const services = (c.direction === 'inbound' ? this.config.inboundServices : undefined) ?? this.config.services ?? 0n;
     this.send(c, {
       command: 'version',
       version: this.ourVersion,
-      services: this.config.services ?? 0n,
+      services,
       timestamp: BigInt(Math.floor(now / 1000)),
       addrRecv: { services: 0n, ip: c.peer.ip, port: c.peer.port },
-      addrFrom: { services: this.config.services ?? 0n, ip: '::', port: 0 },
+      addrFrom: { services, ip: '::', port: 0 },
       nonce: c.nonce,
       userAgent: this.config.userAgent ?? '/handshake-lab:0.1.0/',
       startHeight: this.config.startHeight ?? 0,

@@ -21,14 +21,17 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-export type { LabPeerInfo as LabPeer } from '../../shared/lab.ts';
-import type { LabPeerInfo as LabPeer } from '../../shared/lab.ts';
+export type { Discv5LabPeer as LabPeer } from '../../shared/lab.ts';
+import type { BitcoinLabPeer, Discv5LabPeer as LabPeer, LabPeerInfo } from '../../shared/lab.ts';
 
 export interface RunningApp {
   url: string;
   origin: string;
   token: string;
+  /** The lab's discv5 nodes. */
   lab: LabPeer[];
+  /** The lab's Bitcoin nodes. */
+  btcLab: BitcoinLabPeer[];
   /** Everything the process printed so far. */
   output(): string;
   close(): Promise<void>;
@@ -74,8 +77,10 @@ export async function startApp(args: string[] = [], timeoutMs = 180_000): Promis
   const u = new URL(url);
   const token = u.searchParams.get('token') ?? '';
   const res = await fetch(`${u.origin}/lab.json?token=${encodeURIComponent(token)}`);
-  const lab = ((await res.json()) as { peers: LabPeer[] }).peers;
-  return { url, origin: u.origin, token, lab, output: () => out, close: stop };
+  const peers = ((await res.json()) as { peers: LabPeerInfo[] }).peers;
+  const lab = peers.filter((p): p is LabPeer => p.protocol === 'discv5');
+  const btcLab = peers.filter((p): p is BitcoinLabPeer => p.protocol === 'bitcoin');
+  return { url, origin: u.origin, token, lab, btcLab, output: () => out, close: stop };
 }
 
 export async function launchChromium(): Promise<Browser> {

@@ -9,8 +9,10 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { WebSocket } from 'ws';
-import { startBridge, type BridgeServer, type LabPeerInfo } from '../../bridge/server.ts';
+import { startBridge, type BridgeServer } from '../../bridge/server.ts';
+import type { Discv5LabPeer } from '../../shared/lab.ts';
 import { startLab, type Lab } from '../../bridge/lab.ts';
+import { startBitcoinLab, type BitcoinLab } from '../../bridge/lab-bitcoin.ts';
 import type { BridgeOptions } from '../../bridge/options.ts';
 import { type Logger, silentLogger } from '../../bridge/log.ts';
 import { type TunnelClient, openTunnel } from '../../shared/tunnel/client.ts';
@@ -19,6 +21,8 @@ import { type Frame, decodeFrame, encodeFrame } from '../../shared/tunnel/frames
 export interface HarnessOptions {
   /** Start a lab of this many chainsafe discv5 nodes (true = 16). */
   lab?: boolean | number;
+  /** Start this many Bitcoin (bcoin) lab nodes, served by POST /lab/connect. */
+  bitcoinLab?: number;
   /** Bridge options (port 0 and a silent log unless given). */
   options?: Partial<BridgeOptions>;
   /** Where the bridge logs (silent by default). */
@@ -33,8 +37,9 @@ export interface BridgeHarness {
   port: number;
   server: BridgeServer;
   lab: Lab | undefined;
-  labPeers: LabPeerInfo[];
+  labPeers: Discv5LabPeer[];
   labEnrs: string[];
+  bitcoinLab: BitcoinLab | undefined;
   /** A TunnelClient on a fresh session. */
   openClient(): Promise<TunnelClient>;
   /** A raw session: frames in and out, for malformed-input tests. */
@@ -53,11 +58,16 @@ export interface WsOpts {
 export async function startBridgeHarness(opts: HarnessOptions = {}): Promise<BridgeHarness> {
   const labSize = opts.lab === true ? 16 : typeof opts.lab === 'number' ? opts.lab : 0;
   const lab = labSize > 0 ? await startLab({ size: labSize }) : undefined;
+  const bitcoinLab = opts.bitcoinLab ? await startBitcoinLab({ size: opts.bitcoinLab }) : undefined;
   let server: BridgeServer;
   try {
-    server = await startBridge({ port: 0, logLevel: 'silent', ...opts.options }, { log: opts.log ?? silentLogger, lab: lab?.peers });
+    server = await startBridge(
+      { port: 0, logLevel: 'silent', ...opts.options },
+      { log: opts.log ?? silentLogger, lab: [...(lab?.peers ?? []), ...(bitcoinLab?.peers ?? [])], ...(bitcoinLab ? { bitcoinLab } : {}) },
+    );
   } catch (e) {
     await lab?.close();
+    await bitcoinLab?.close();
     throw e;
   }
   const opened = new Set<WebSocket>();
@@ -82,12 +92,14 @@ export async function startBridgeHarness(opts: HarnessOptions = {}): Promise<Bri
     lab,
     labPeers: lab?.peers ?? [],
     labEnrs: (lab?.peers ?? []).map((p) => p.enr),
+    bitcoinLab,
     openClient: () => openTunnel(wsFor()),
     openRaw: (o) => RawSession.open(wsFor(o)),
     async close() {
       for (const ws of opened) ws.terminate();
       await server.close();
       await lab?.close();
+      await bitcoinLab?.close();
     },
   };
 }

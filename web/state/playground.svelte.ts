@@ -15,8 +15,8 @@ import { exportSession, importSession, type SessionData, type SessionNote } from
 import type { Action, CommandOutcome, FromWorker, WorkerBatch, HeldItem, PacketInfo, ReplayInfo, ReplayPacketInfo, StatusInfo, ToWorker } from '../lib/protocol.ts';
 import { shortId } from '../lib/names.ts';
 
-export type { LabPeerInfo as LabPeer } from '../../shared/lab.ts';
-import type { LabPeerInfo as LabPeer } from '../../shared/lab.ts';
+export type { Discv5LabPeer as LabPeer } from '../../shared/lab.ts';
+import type { Discv5LabPeer as LabPeer, LabPeerInfo } from '../../shared/lab.ts';
 
 export interface Lane {
   key: string;
@@ -164,8 +164,8 @@ export class Playground {
     try {
       const r = await fetch(`/lab.json?token=${encodeURIComponent(this.token)}`, { cache: 'no-store' });
       if (!r.ok) throw new Error(r.status === 403 ? 'the bridge refused the token: open the URL that npm start printed' : `${r.status} ${r.statusText}`);
-      const body = (await r.json()) as { peers?: LabPeer[] };
-      this.lab = (body.peers ?? []).filter((p) => typeof p.enr === 'string' && typeof p.nodeId === 'string');
+      const body = (await r.json()) as { peers?: LabPeerInfo[] };
+      this.lab = (body.peers ?? []).filter((p): p is LabPeer => p.protocol === 'discv5' && typeof p.enr === 'string' && typeof p.nodeId === 'string');
       this.labError = this.lab.length === 0 ? 'no lab is running (npm start -- --no-lab): paste an ENR below' : undefined;
       if (!this.targetChoice || (this.targetChoice.startsWith('lab:') && !this.lab.some((p) => `lab:${p.nodeId}` === this.targetChoice)))
         this.targetChoice = this.lab.length ? `lab:${this.lab[0].nodeId}` : 'custom';

@@ -2,7 +2,7 @@
 // network, driven over the tunnel's TCP (through the step gate), its records numbered on the
 // page's one timeline. The page asks for a handshake; it gets every message and the outcome.
 import { BitcoinEngine, type BitcoinEvent } from '../../shared/bitcoin/engine.ts';
-import { NETWORKS, type NetworkName } from '../../shared/bitcoin/spec.ts';
+import { NETWORKS, NODE_NETWORK, NODE_WITNESS, type NetworkName } from '../../shared/bitcoin/spec.ts';
 import { EngineDriver } from '../../shared/drive/driver.ts';
 import type { WireRecord } from '../../shared/engine.ts';
 import { normalizeIp } from '../../shared/tunnel/ip.ts';
@@ -54,7 +54,7 @@ export class BitcoinHost {
     let e = this.engines.get(network);
     if (e) return e;
     // 'stay': after the handshake the page keeps listening, to show what a node sends next.
-    const engine = new BitcoinEngine({ network: NETWORKS[network], random: secureRandom, timeoutMs: 10_000, afterHandshake: 'stay', accept: true, packetSeq: this.deps.packetSeq });
+    const engine = new BitcoinEngine({ network: NETWORKS[network], random: secureRandom, timeoutMs: 10_000, afterHandshake: 'stay', accept: true, inboundServices: NODE_NETWORK | NODE_WITNESS, packetSeq: this.deps.packetSeq });
     const driver = new EngineDriver(engine, { streams: this.deps.streams }, this.deps.clock) as EngineDriver<unknown, BitcoinEvent>;
     driver.listen({
       record: (r) => this.deps.record(r, r.direction === 'out' && this.deps.tagHeld(r.raw, r.seq)),
