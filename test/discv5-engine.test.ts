@@ -122,6 +122,21 @@ describe('retransmission and loss', () => {
     expect(eventsOf(a, 'response').map((e) => e.response.type)).toEqual(['PONG']);
   });
 
+  it('a packet with another nonce more than a second after the challenge gets a fresh one (the node lost the first request)', () => {
+    const { a, b, wire } = pair();
+    wire.command(a, { type: 'ping', to: b.contact });
+    wire.step();
+    const w1 = wire.inFlight.shift()!; // A never sees it (it restarted, say)
+    const a2: Peer = { ...makePeer(15, { privateKey: a.key, enr: a.enr }, a.endpoint), events: [] };
+    const wire2 = new Wire([a2, b]);
+    wire2.now = wire.now + 1200;
+    wire2.command(a2, { type: 'ping', to: b.contact });
+    wire2.step();
+    expect(toHex(wire2.inFlight[0].bytes)).not.toBe(toHex(w1.bytes));
+    wire2.run();
+    expect(eventsOf(a2, 'response')).toHaveLength(1);
+  });
+
   it('an expired challenge is not repeated: a packet after its time gets a fresh one', () => {
     const { a, b, wire } = pair({}, { challengeTtlMs: 1000 });
     wire.command(a, { type: 'ping', to: b.contact });

@@ -147,6 +147,7 @@ interface Challenge {
   requestNonce: Uint8Array;
   challengeData: Uint8Array;
   packet: Uint8Array;
+  sentAt: number;
   expires: number;
 }
 
@@ -158,6 +159,12 @@ const DEFAULTS = {
   recordCacheSize: 4000,
   maxNodesPackets: 16,
 };
+/**
+ * A packet with another nonce gets the pending challenge repeated only this soon after it was sent
+ * (go-ethereum's handshake timeout): a node that lost the first packet's request, or a challenge a
+ * spoofed packet provoked, then gets a fresh one instead of being stuck until the challenge expires.
+ */
+const CHALLENGE_REPEAT_MS = 1000;
 /** FINDNODE answers carry at most this many records (discv5-wire.md FINDNODE). */
 export const FINDNODE_RESULT_LIMIT = 16;
 const RANDOM_MESSAGE_SIZE = 44;
@@ -572,13 +579,13 @@ export class Discv5Engine {
   private sendWhoareyou(rec: PacketRecord, p: Packet, srcId: Uint8Array, from: Endpoint, now: number): void {
     const addr = endpointKey(from);
     const pending = this.challenges.peek(addr);
-    if (pending && pending.expires > now && equalBytes(pending.srcId, srcId)) {
-      // While a challenge waits for its handshake, any further packet from the same node and address
+    const same = !!pending && equalBytes(pending.requestNonce, p.nonce);
+    if (pending && pending.expires > now && equalBytes(pending.srcId, srcId) && (same || now - pending.sentAt < CHALLENGE_REPEAT_MS)) {
+      // While a challenge waits for its handshake, a further packet from the same node and address
       // gets that challenge again, byte for byte (the first packet's nonce, the same id-nonce and
       // masking-iv): a handshake the node may already have signed against it still verifies.
       // go-ethereum's v5test HandshakeResend checks this; a fresh challenge would void that handshake.
-      pending.expires = now + this.cfg.challengeTtlMs;
-      const same = equalBytes(pending.requestNonce, p.nonce);
+      if (same) pending.expires = now + this.cfg.challengeTtlMs;
       this.sendPacket({ nodeId: srcId, endpoint: from }, pending.packet, {
         kind: 'WHOAREYOU', retransmit: true,
         note: same ? 'the same request again: re-send the same WHOAREYOU' : 'another packet before the handshake: repeat the pending WHOAREYOU (the first packet’s nonce, the same challenge)',
@@ -592,7 +599,7 @@ export class Discv5Engine {
     const header = encodeHeader(FLAG_WHOAREYOU, p.nonce, encodeAuthdata({ flag: FLAG_WHOAREYOU, idNonce, enrSeq }));
     const bytes = encodePacket(srcId, maskingIv, header, new Uint8Array(0));
     // Replaces any older challenge for this address: at most one is outstanding (anti-amplification).
-    this.challenges.set(addr, { endpoint: from, srcId: srcId.slice(), requestNonce: p.nonce.slice(), challengeData: messageAd(maskingIv, header), packet: bytes, expires: now + this.cfg.challengeTtlMs });
+    this.challenges.set(addr, { endpoint: from, srcId: srcId.slice(), requestNonce: p.nonce.slice(), challengeData: messageAd(maskingIv, header), packet: bytes, sentAt: now, expires: now + this.cfg.challengeTtlMs });
     this.sendPacket({ nodeId: srcId, endpoint: from }, bytes, { kind: 'WHOAREYOU', note: `challenge: sign id-nonce with your key${enrSeq === 0n ? '; we have no record of yours, send it' : `; we know your record at seq ${enrSeq}`}` });
   }
 
