@@ -90,7 +90,8 @@ export interface Scenario {
 /** The answer to one request of a connection. */
 export type Answer =
   | { ok: true; response: Message; records: Enr[]; rejected: string[] }
-  | { ok: false; reason: string; timeout: boolean };
+  /** response: an answer that came with another request-id. */
+  | { ok: false; reason: string; timeout: boolean; response?: Message };
 
 /** One identity of the tester: its own key and record, a real engine, the socket it sends from. */
 export class Conn {
@@ -183,9 +184,14 @@ export class Tester {
     const e = yield* this.next((x) => x.type === 'packet' && x.conn === c && x.packet.direction === 'in', timeoutMs);
     return e?.type === 'packet' ? e : undefined;
   }
-  /** The outcome of a request (the engine times it out after waitMs per step). */
+  /**
+   * The outcome of a request (the engine times it out after waitMs per step). A response the engine
+   * refused because its request-id is not ours ends it too: request-ids must come back byte for byte.
+   */
   *answer(c: Conn, requestId: string): Generator<Wait, Answer, TesterEvent | undefined> {
-    const e = yield* this.next((x) => x.type === 'engine' && x.conn === c && (x.event.type === 'response' || x.event.type === 'timeout' || x.event.type === 'failure') && x.event.requestId === requestId, this.waitMs * 8);
+    const misnamed = (x: TesterEvent) => x.type === 'packet' && x.conn === c && x.packet.direction === 'in' && !!x.packet.message && !!x.packet.rejected && /answers no pending request/.test(x.packet.rejected);
+    const e = yield* this.next((x) => misnamed(x) || (x.type === 'engine' && x.conn === c && (x.event.type === 'response' || x.event.type === 'timeout' || x.event.type === 'failure') && x.event.requestId === requestId), this.waitMs * 8);
+    if (e?.type === 'packet' && e.packet.message) return { ok: false, reason: `${e.packet.message.type} came with request-id 0x${toHex(e.packet.message.requestId)}, the request had 0x${requestId} (it must be echoed byte for byte)`, timeout: false, response: e.packet.message };
     if (!e || e.type !== 'engine') return { ok: false, reason: 'no answer', timeout: true };
     const ev = e.event;
     if (ev.type === 'response') return { ok: true, response: ev.response, records: ev.records ?? [], rejected: ev.rejectedRecords ?? [] };

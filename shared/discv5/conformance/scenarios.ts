@@ -51,7 +51,7 @@ const pingLargeRequestId: Scenario = {
     const c = t.conn('tester');
     const id = t.request(c, { type: 'ping', to: t.target, requestId: new Uint8Array(9) });
     const a = yield* t.answer(c, id);
-    if (a.ok) return fail(`answered the 9-byte request-id with ${summarizeMessage(a.response)}`);
+    if (a.ok || a.response) return fail(`answered the 9-byte request-id with ${summarizeMessage(a.response!)}`);
     if (a.timeout) return pass(`the handshake went through and the PING got no answer within ${t.waitMs} ms, as it should`);
     return pass(`no PONG (${a.reason})`);
   },
@@ -187,9 +187,9 @@ const findnodeResults: Scenario = {
       current = b && { b, id: t.request(b, { type: 'ping', to: t.target }) };
       if (b) lastPing.set(b, t.now);
     };
+    t.log(`${BYSTANDERS} bystanders ping the node, one after another; it has up to ${Math.round(t.bystanderWaitMs / 1000)} s to ping (or FINDNODE) each of them`);
     pingNext();
     const deadline = t.now + t.bystanderWaitMs;
-    t.log(`${BYSTANDERS} bystanders ping the node; it has up to ${Math.round(t.bystanderWaitMs / 1000)} s to ping (or FINDNODE) each of them`);
     const checkOfBystander = (x: TesterEvent) => x.type === 'engine' && x.event.type === 'request' && (x.event.message.type === 'PING' || x.event.message.type === 'FINDNODE') && bystanders.includes(x.conn);
     const endOfPing = (x: TesterEvent) => !!current && x.type === 'engine' && x.conn === current.b && (x.event.type === 'response' || x.event.type === 'timeout' || x.event.type === 'failure') && x.event.requestId === current.id;
     // The node checks a bystander is alive by sending it a request; our engines answer it.
