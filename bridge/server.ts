@@ -127,7 +127,8 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
     policyConfig({ ...options, self: [{ ip: normalizeIp(host) ?? host, port }] }),
     peers,
   );
-  const bindIps = new Set(['0.0.0.0', '::', '127.0.0.1', '::1', options.udpBind, advertiseIp]);
+  // 127.0.0.2: a second loopback source address, for the conformance suite's PingMultiIP.
+  const bindIps = new Set(['0.0.0.0', '::', '127.0.0.1', '127.0.0.2', '::1', options.udpBind, advertiseIp]);
   if (!isWildcard(host)) bindIps.add(normalizeIp(host) ?? host);
 
   // Host names a page may be reached by (DNS rebinding: any other name is refused).

@@ -100,7 +100,7 @@ export async function conformanceCommand(out: Printer, to: NodeContact, o: Confo
       },
       trace: (t) => out.json && printTrace(out, t),
       error: (e) => (out.json ? out.object({ type: 'error', message: e.message }) : out.line(`error: ${e.message}`)),
-    });
+    }).results;
     return summary(out, results);
   } finally {
     for (const s of sockets.values()) s.close();

@@ -13,10 +13,17 @@ export interface ConformanceListener {
   error?: (e: Error) => void;
 }
 
-/** Drives `run` until it is done (or `signal` aborts); resolves with the results. Sockets stay open. */
-export function driveConformance(run: ConformanceRun, sockets: Map<number, DatagramSocket>, clock: Clock, listener: ConformanceListener = {}, signal?: AbortSignal): Promise<ScenarioResult[]> {
-  return new Promise((resolve) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
+export interface ConformanceDrive {
+  /** The results when the run is done (or stopped: those of the scenarios that ended). */
+  results: Promise<ScenarioResult[]>;
+  stop(): void;
+}
+
+/** Drives `run` until it is done or stopped. The sockets stay open (they are the caller's). */
+export function driveConformance(run: ConformanceRun, sockets: Map<number, DatagramSocket>, clock: Clock, listener: ConformanceListener = {}): ConformanceDrive {
+  let stop = () => {};
+  const results = new Promise<ScenarioResult[]>((resolve) => {
+    let timer: unknown;
     let over = false;
     const finish = () => {
       if (over) return;
@@ -41,8 +48,9 @@ export function driveConformance(run: ConformanceRun, sockets: Map<number, Datag
       const next = run.nextDeadline();
       if (next !== undefined) timer = setTimeout(() => apply(run.tick(clock())), Math.max(0, next - clock()) + 1);
     };
-    signal?.addEventListener('abort', finish, { once: true });
+    stop = finish;
     for (const [id, socket] of sockets) socket.onMessage((bytes, from) => !over && apply(run.receive(id, bytes, from, clock())));
     apply(run.start(clock()));
   });
+  return { results, stop: () => stop() };
 }

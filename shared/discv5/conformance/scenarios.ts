@@ -4,13 +4,16 @@
 import { equalBytes, logDistance, toHex } from '../../bytes.ts';
 import { summarizeMessage, type Message } from '../messages.ts';
 import type { PacketRecord } from '../engine.ts';
-import type { Conn, Scenario, ScenarioRun, Tester, TesterEvent, TesterSocket, Verdict } from './runner.ts';
+import type { Answer, Conn, Scenario, ScenarioRun, Tester, TesterEvent, TesterSocket, Verdict } from './runner.ts';
 
 const pass = (reason: string): Verdict => ({ status: 'pass', reason });
 const fail = (reason: string): Verdict => ({ status: 'fail', reason });
 const skipped = (reason: string): Verdict => ({ status: 'skipped', reason });
 
 const isWildcard = (ip: string) => ip === '0.0.0.0' || ip === '::';
+
+/** Why a request failed: "no PONG: …", or what came instead (a response with another request-id). */
+const absent = (what: string, a: Extract<Answer, { ok: false }>) => (a.response ? a.reason : `no ${what}: ${a.reason}`);
 
 /** A packet in words: "WHOAREYOU", "PONG", "a message we cannot read". */
 function what(p: PacketRecord): string {
@@ -36,7 +39,7 @@ const ping: Scenario = {
     const c = t.conn('tester');
     const id = t.request(c, { type: 'ping', to: t.target });
     const a = yield* t.answer(c, id);
-    if (!a.ok) return fail(`no PONG: ${a.reason}`);
+    if (!a.ok) return fail(absent('PONG', a));
     const wrong = checkPong(a.response, id, c.socket);
     if (wrong) return fail(wrong);
     const pong = a.response as Extract<Message, { type: 'PONG' }>;
@@ -69,7 +72,7 @@ const pingMultiIp: Scenario = {
     // 1. A session from the first address.
     const id1 = t.request(c, { type: 'ping', to: t.target });
     const a1 = yield* t.answer(c, id1);
-    if (!a1.ok) return fail(`no PONG on the first address: ${a1.reason}`);
+    if (!a1.ok) return fail(absent('PONG on the first address', a1));
     const wrong1 = checkPong(a1.response, id1, first);
     if (wrong1) return fail(wrong1);
     // 2. The same session keys, sent from the second address: the node must not decrypt it.
@@ -138,13 +141,13 @@ const talkRequest: Scenario = {
     const request = new Uint8Array(0);
     const id = t.request(c, { type: 'talkreq', to: t.target, protocol, request, requestId: new Uint8Array([0, 0, 0, 1]) });
     const a = yield* t.answer(c, id);
-    if (!a.ok) return fail(`no TALKRESP: ${a.reason}`);
+    if (!a.ok) return fail(absent('TALKRESP', a));
     if (a.response.type !== 'TALKRESP') return fail(`expected TALKRESP, got ${summarizeMessage(a.response)}`);
     if (a.response.response.length > 0) return fail(`TALKRESP for an unknown protocol is not empty: 0x${toHex(a.response.response)}`);
     t.log('again with an empty request-id');
     const empty = t.request(c, { type: 'talkreq', to: t.target, protocol, request, requestId: new Uint8Array(0) });
     const b = yield* t.answer(c, empty);
-    if (!b.ok) return fail(`no TALKRESP to the request with an empty request-id: ${b.reason}`);
+    if (!b.ok) return fail(absent('TALKRESP to the request with an empty request-id', b));
     if (b.response.type !== 'TALKRESP') return fail(`expected TALKRESP, got ${summarizeMessage(b.response)}`);
     if (b.response.response.length > 0) return fail(`TALKRESP for an unknown protocol is not empty: 0x${toHex(b.response.response)}`);
     return pass('empty TALKRESP both times, the request-id (4 bytes, then empty) echoed');
@@ -158,7 +161,7 @@ const findnodeZeroDistance: Scenario = {
     const c = t.conn('tester');
     const id = t.request(c, { type: 'findnode', to: t.target, distances: [0] });
     const a = yield* t.answer(c, id);
-    if (!a.ok) return fail(`no NODES: ${a.reason}`);
+    if (!a.ok) return fail(absent('NODES', a));
     const count = a.records.length + a.rejected.length;
     if (count !== 1) return fail(`${count} records for distance 0, expected exactly 1${a.rejected.length ? ` (${a.rejected.join('; ')})` : ''}`);
     if (!a.records[0] || !equalBytes(a.records[0].nodeId, t.target.nodeId)) return fail(`the record is not the node's own: ${a.rejected[0] ?? toHex(a.records[0]?.nodeId ?? new Uint8Array(0))}`);
@@ -207,7 +210,7 @@ const findnodeResults: Scenario = {
     const c = t.conn('tester');
     const id = t.request(c, { type: 'findnode', to: t.target, distances });
     const a = yield* t.answer(c, id);
-    if (!a.ok) return fail(`no NODES: ${a.reason}`);
+    if (!a.ok) return fail(absent('NODES', a));
     const returned = new Set(a.records.map((r) => toHex(r.nodeId)));
     const missing = bystanders.filter((b) => !returned.has(toHex(b.localId)));
     if (missing.length) return fail(`${missing.length} of ${BYSTANDERS} bystanders missing from NODES (${a.records.length} records returned)`);
