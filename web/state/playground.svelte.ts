@@ -123,7 +123,7 @@ export class Playground {
 
   // ---------------------------------------------------------------- live session
   packets = $state.raw<PacketInfo[]>([]);
-  notes = $state.raw<(SessionNote & { id: number; lane?: string })[]>([]);
+  notes = $state.raw<(SessionNote & { id: number; lane?: string; afterSeq?: number })[]>([]);
   traces = $state.raw<TraceRecord[]>([]);
   held = $state.raw<HeldItem[]>([]);
   clockPaused = $state(false);
@@ -236,10 +236,13 @@ export class Playground {
     this.apply(batch);
   }
 
+  /** While a batch is applied: the packet list it is building. */
+  private pendingPackets: PacketInfo[] | undefined;
+
   private apply(batch: FromWorker[]): void {
     let packets: PacketInfo[] | undefined;
     let traces: TraceRecord[] | undefined;
-    const touch = () => (packets ??= [...this.packets]);
+    const touch = () => (this.pendingPackets = packets ??= [...this.packets]);
     for (const m of batch) {
       switch (m.type) {
         case 'status':
@@ -319,6 +322,7 @@ export class Playground {
     }
     if (packets) this.packets = packets;
     if (traces) this.traces = traces;
+    this.pendingPackets = undefined;
   }
 
   private onEvent(e: Extract<FromWorker, { type: 'event' }>['event'], at: number): void {
@@ -382,8 +386,13 @@ export class Playground {
     }
   }
 
-  private note(level: SessionNote['level'], text: string, at = this.lastAt(), lane?: string): void {
-    this.notes = [...this.notes, { id: ++this.noteId, at, level, text, ...(lane ? { lane } : {}) }];
+  private note(level: SessionNote['level'], text: string, at = this.lastAt(), lane?: string, afterSeq?: number): void {
+    this.notes = [...this.notes, { id: ++this.noteId, at, level, text, ...(lane ? { lane } : {}), ...(afterSeq !== undefined ? { afterSeq } : {}) }];
+  }
+
+  /** A conformance note goes right after the packets already shown (its time ties with the next scenario's first packet). */
+  private testerNote(level: SessionNote['level'], text: string, at: number): void {
+    this.note(level, text, at, undefined, this.pendingPackets?.at(-1)?.seq ?? this.packets.at(-1)?.seq ?? 0);
   }
 
   private lastAt(): number {
@@ -449,7 +458,7 @@ export class Playground {
     // Packets and notes interleave by time; both lists are already in order.
     let n = 0;
     for (const p of this.packets) {
-      while (n < this.notes.length && this.notes[n].at < p.at) items.push({ type: 'note', ...this.notes[n++] });
+      while (n < this.notes.length && (this.notes[n].afterSeq !== undefined ? this.notes[n].afterSeq! < p.seq : this.notes[n].at < p.at)) items.push({ type: 'note', ...this.notes[n++] });
       const lane = this.laneOf(p);
       if (p.tester && !seen.has(TESTER_LANE)) {
         seen.add(TESTER_LANE);
@@ -531,6 +540,9 @@ export class Playground {
 
   // ---------------------------------------------------------------- conformance
 
+  /** The scenarios as listed before any run. */
+  readonly scenarioList: ScenarioRow[] = DISCV5_SCENARIOS.map((s) => ({ name: s.name, checks: s.checks, status: 'waiting', steps: [] }));
+
   /** go-ethereum's seven discv5 scenarios against the chosen peer; results in the Conformance tab. */
   runConformance(): void {
     const t = this.target;
@@ -540,7 +552,7 @@ export class Playground {
       return;
     }
     if (this.conformance?.running) return;
-    const scenarios: ScenarioRow[] = DISCV5_SCENARIOS.map((s) => ({ name: s.name, checks: s.checks, status: 'waiting', steps: [] }));
+    const scenarios = this.scenarioList;
     const lab = this.targetChoice.startsWith('lab:');
     if (!this.connected) {
       this.conformance = { targetName: t.name, lab, running: false, scenarios, stopped: 'not connected to the bridge: nothing was sent (it reconnects by itself)' };
@@ -568,33 +580,33 @@ export class Playground {
     switch (u.type) {
       case 'started':
         this.conformance = { ...c, sources: u.sources, ...(u.noSecondary ? { noSecondary: u.noSecondary } : {}) };
-        this.note('info', `conformance run against ${c.targetName}: go-ethereum's 7 discv5 scenarios, from the tester's own sockets (${u.sources})`, at);
+        this.testerNote('info', `conformance run against ${c.targetName}: go-ethereum's 7 discv5 scenarios, from the tester's own sockets (${u.sources})`, at);
         break;
       case 'scenario-start': {
         const s = c.scenarios.find((r) => r.name === u.name);
         this.conformance = { ...c, scenarios: rows((r) => (r.name === u.name ? { ...r, status: 'running' } : r)) };
-        this.note('info', `${u.name}: ${s?.checks ?? ''}`, at);
+        this.testerNote('info', `${u.name}: ${s?.checks ?? ''}`, at);
         break;
       }
       case 'step':
         this.conformance = { ...c, scenarios: rows((r) => (r.name === u.scenario ? { ...r, steps: [...r.steps, u.text] } : r)) };
-        this.note('info', `${u.scenario}: ${u.text}`, at);
+        this.testerNote('info', `${u.scenario}: ${u.text}`, at);
         break;
       case 'scenario-end': {
         const r = u.result;
         this.conformance = { ...c, scenarios: rows((x) => (x.name === r.name ? { ...x, status: r.status, reason: r.reason } : x)) };
-        this.note(r.status === 'pass' ? 'ok' : r.status === 'fail' ? 'error' : 'info', `${r.name}: ${r.status === 'pass' ? 'PASS' : r.status === 'fail' ? 'FAIL' : 'SKIPPED'} — ${r.reason}`, at);
+        this.testerNote(r.status === 'pass' ? 'ok' : r.status === 'fail' ? 'error' : 'info', `${r.name}: ${r.status === 'pass' ? 'PASS' : r.status === 'fail' ? 'FAIL' : 'SKIPPED'} — ${r.reason}`, at);
         break;
       }
       case 'done': {
         this.conformance = { ...c, running: false };
         const count = (s: string) => u.results.filter((r) => r.status === s).length;
-        this.note(count('fail') ? 'error' : 'ok', `conformance: ${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped`, at);
+        this.testerNote(count('fail') ? 'error' : 'ok', `conformance: ${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped`, at);
         break;
       }
       case 'stopped':
         this.conformance = { ...c, running: false, stopped: u.reason, scenarios: rows((r) => (r.status === 'running' ? { ...r, status: 'waiting' } : r)) };
-        this.note('error', `conformance run stopped: ${u.reason}`, at);
+        this.testerNote('error', `conformance run stopped: ${u.reason}`, at);
         break;
     }
   }
