@@ -126,7 +126,8 @@ export class Conn {
 
 const DEFAULT_WAIT_MS = 500;
 const DEFAULT_BYSTANDER_WAIT_MS = 60_000;
-const isWildcard = (ip: string) => ip === '0.0.0.0' || ip === '::';
+/** A socket bound to a wildcard address: its source address, as the target sees it, is unknown. */
+export const isWildcard = (ip: string): boolean => ip === '0.0.0.0' || ip === '::';
 
 /** What a scenario gets: connections, requests, waiting, and the facts of the run. */
 export class Tester {

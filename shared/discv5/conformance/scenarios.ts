@@ -4,13 +4,12 @@
 import { equalBytes, logDistance, toHex } from '../../bytes.ts';
 import { summarizeMessage, type Message } from '../messages.ts';
 import type { PacketRecord } from '../engine.ts';
-import type { Answer, Conn, Scenario, ScenarioRun, Tester, TesterEvent, TesterSocket, Verdict } from './runner.ts';
+import { isWildcard, type Answer, type Conn, type Scenario, type ScenarioRun, type Tester, type TesterEvent, type TesterSocket, type Verdict } from './runner.ts';
 
 const pass = (reason: string): Verdict => ({ status: 'pass', reason });
 const fail = (reason: string): Verdict => ({ status: 'fail', reason });
 const skipped = (reason: string): Verdict => ({ status: 'skipped', reason });
 
-const isWildcard = (ip: string) => ip === '0.0.0.0' || ip === '::';
 
 /** Why a request failed: "no PONG: …", or what came instead (a response with another request-id). */
 const absent = (what: string, a: Extract<Answer, { ok: false }>) => (a.response ? a.reason : `no ${what}: ${a.reason}`);
