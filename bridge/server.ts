@@ -172,10 +172,11 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
     peers,
   );
   // Tunnel sockets bind the address the page is told (never every interface). A room binds
-  // that one address only: no socket of a participant on the host's loopback.
+  // that one address only: no socket of a participant on the host's loopback. Locally also
+  // 127.0.0.2: a second loopback source address, for the conformance suite's PingMultiIP.
   const defaultBindIp = options.udpBind ?? advertiseIp;
   const bindIps = new Set([defaultBindIp]);
-  if (!options.workshop) for (const ip of [advertiseIp, '127.0.0.1', '::1']) bindIps.add(ip);
+  if (!options.workshop) for (const ip of [advertiseIp, '127.0.0.1', '127.0.0.2', '::1']) bindIps.add(ip);
 
   // Host names a page may be reached by (DNS rebinding: any other name is refused).
   const names = new Set(['127.0.0.1', 'localhost', '[::1]', hostPart(host), hostPart(advertiseIp), ...options.allowedHosts]);

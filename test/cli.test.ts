@@ -69,6 +69,9 @@ describe('handshake-lab enr', () => {
     [['discv5', 'listen', '--key', '00'], /bad --key/],
     [['discv5', 'ping', vectors.vectors[0].text, '--timeout', 'soon'], /bad --timeout/],
     [['bogus'], /unknown command/],
+    [['discv5', 'test', 'nonsense'], /invalid target/],
+    [['discv5', 'test', vectors.vectors[0].text, '--only', 'Ping,Pong'], /unknown scenario "Pong"/],
+    [['discv5', 'test', vectors.vectors[0].text, '--listen2', 'localhost'], /bad --listen2/],
   ])('invalid input %j: one line on stderr, exit 2, no stack trace', async (args, message) => {
     const r = await run(args as string[]);
     expect(r.code).toBe(2);
@@ -144,4 +147,43 @@ describe('handshake-lab discv5 lookup (CLI → a lab of @chainsafe/discv5 nodes)
       await lab.close();
     }
   }, 90_000);
+});
+
+describe('handshake-lab discv5 test (go-ethereum’s conformance scenarios, CLI ↔ CLI)', () => {
+  it('against discv5 listen: 7 passed, each scenario with what it checks and why it passed; exit 0', async () => {
+    const { enr } = await listen();
+    const r = await run(['discv5', 'test', enr], 60_000);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    for (const name of ['Ping', 'PingLargeRequestID', 'PingMultiIP', 'HandshakeResend', 'TalkRequest', 'FindnodeZeroDistance', 'FindnodeResults'])
+      expect(r.stdout).toMatch(new RegExp(`\\n${name} — .{20,}\\n`));
+    expect(r.stdout.match(/^ {2}PASS: /gm)).toHaveLength(7);
+    expect(r.stdout).toMatch(/sending from 127\.0\.0\.1 and 127\.0\.0\.2/);
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('7 passed');
+  }, 70_000);
+
+  it('--json: scenarios, packets with dissections, results, and a summary last', async () => {
+    const { enr } = await listen();
+    const r = await run(['discv5', 'test', enr, '--json', '--only', 'HandshakeResend,TalkRequest'], 30_000);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.filter((l) => l.type === 'scenario').map((l) => l.name)).toEqual(['HandshakeResend', 'TalkRequest']);
+    const resend = lines.filter((l) => l.type === 'packet' && l.scenario === 'HandshakeResend');
+    expect(resend.map((p) => p.kind)).toEqual(['random packet', 'WHOAREYOU', 'random packet', 'WHOAREYOU', 'handshake', 'ordinary message']);
+    expect(resend[1].raw).toBe(resend[3].raw); // the very same challenge, byte for byte
+    for (const p of resend) expect(p.dissection.layers.length).toBeGreaterThanOrEqual(2);
+    const last = lines.at(-1);
+    expect(last).toMatchObject({ type: 'summary', ok: true, passed: 2, failed: 0, skipped: 0 });
+  }, 40_000);
+
+  it('a target that does not answer: the scenarios FAIL with their reasons (none hangs), exit 1', async () => {
+    const { enr, child } = await listen();
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('close', r));
+    const r = await run(['discv5', 'test', enr, '--timeout', '100', '--bystander-wait', '1000', '--json'], 30_000);
+    expect(r.code).toBe(1);
+    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    // A silent node also sends no PONG to the 9-byte request-id: that one passes.
+    expect(summary).toMatchObject({ ok: false, passed: 1, failed: 6 });
+    expect(summary.results.find((x: { name: string }) => x.name === 'Ping').reason).toMatch(/no PONG: no answer within 100 ms/);
+  }, 40_000);
 });

@@ -231,3 +231,44 @@ describe('RoutingTable.closest', () => {
     }
   });
 });
+
+describe('RoutingTable liveness state', () => {
+  it('an entry is verified only once it answered us; only verified entries are relayable', () => {
+    const rng = prng(7);
+    const local = rng.bytes(32);
+    const table = new RoutingTable<Node>(local);
+    const a = { nodeId: idAtDistance(local, 200, rng) };
+    const b = { nodeId: idAtDistance(local, 200, rng) };
+    table.seen(a, 10); // it contacted us (a handshake): in the table, not verified
+    table.seen(b, 11, true); // it answered a request of ours
+    expect(table.isVerified(a.nodeId)).toBe(false);
+    expect(table.isVerified(b.nodeId)).toBe(true);
+    expect(hexes(table.atDistance(200)).sort()).toEqual(hexes([a, b]).sort());
+    expect(hexes(table.verifiedAtDistance(200))).toEqual(hexes([b]));
+    // Seen again without answering: still verified (b), still not (a).
+    table.seen(b, 20);
+    table.seen(a, 21);
+    expect(hexes(table.verifiedAtDistance(200))).toEqual(hexes([b]));
+    table.pingResult(a.nodeId, true, 30);
+    expect(hexes(table.verifiedAtDistance(200)).sort()).toEqual(hexes([a, b]).sort());
+    const states = [...table.states()];
+    expect(states.find((s) => toHex(s.entry.nodeId) === toHex(a.nodeId))?.checkedAt).toBe(30);
+    expect(states.find((s) => toHex(s.entry.nodeId) === toHex(b.nodeId))?.checkedAt).toBe(11);
+    expect(table.verifiedAtDistance(0)).toEqual([]);
+  });
+
+  it('a replacement promoted after a failed check enters unverified, due for its own check', () => {
+    const rng = prng(8);
+    const local = rng.bytes(32);
+    const table = new RoutingTable<Node>(local, { k: 1 });
+    const a = { nodeId: idAtDistance(local, 256, rng) };
+    const b = { nodeId: idAtDistance(local, 256, rng) };
+    table.seen(a, 1, true);
+    expect(table.seen(b, 2, true).status).toBe('full');
+    const v = table.version;
+    expect(table.pingResult(a.nodeId, false, 50)?.nodeId).toEqual(b.nodeId);
+    expect(table.version).toBeGreaterThan(v);
+    expect(table.isVerified(b.nodeId)).toBe(false);
+    expect([...table.states()][0]).toMatchObject({ verified: false, checkedAt: 50 });
+  });
+});

@@ -31,15 +31,20 @@ export function packetDissection(p: PacketRecord, localId: Uint8Array): Dissecti
   return dissectDiscv5(p.raw, destId, { ...(p.plaintext ? { plaintext: p.plaintext } : {}), random: p.kind === 'random' });
 }
 
+/** A packet as one JSON object: everything about it, its full dissection included. */
+export function packetJson(p: PacketRecord, localId: Uint8Array, d = packetDissection(p, localId)): Record<string, unknown> {
+  return {
+    type: 'packet', seq: p.seq, direction: p.direction, at: p.at, peer: endpointKey(p.peer), peerId: p.peerId, kind: p.rejected ? 'rejected' : d.kind, size: p.raw.length,
+    summary: d.summary, ...(p.retransmit ? { retransmit: true } : {}), ...(p.note ? { note: p.note } : {}), ...(p.rejected ? { rejected: p.rejected } : {}),
+    ...(p.messageKey ? { messageKey: p.messageKey } : {}), raw: p.raw, dissection: d,
+  };
+}
+
 export function printPacket(out: Printer, p: PacketRecord, localId: Uint8Array, t0: number): void {
   const d = packetDissection(p, localId);
   const elapsed = t0 ? `${(p.at - t0).toFixed(1).padStart(7)} ms` : '';
   if (out.json) {
-    out.object({
-      type: 'packet', seq: p.seq, direction: p.direction, at: p.at, peer: endpointKey(p.peer), peerId: p.peerId, kind: p.rejected ? 'rejected' : d.kind, size: p.raw.length,
-      summary: d.summary, ...(p.retransmit ? { retransmit: true } : {}), ...(p.note ? { note: p.note } : {}), ...(p.rejected ? { rejected: p.rejected } : {}),
-      ...(p.messageKey ? { messageKey: p.messageKey } : {}), raw: p.raw, dissection: d,
-    });
+    out.object(packetJson(p, localId, d));
     return;
   }
   const arrow = p.direction === 'out' ? '→' : '←';

@@ -10,7 +10,9 @@ import type { NodeContact, PacketRecord } from '../../shared/discv5/engine.ts';
 import { Discv5Node } from '../../shared/discv5/node.ts';
 import { secureRandom } from '../../shared/random.ts';
 import { endpointKey } from '../../shared/transport.ts';
+import { normalizeIp } from '../../shared/tunnel/ip.ts';
 import { nodeDatagramTransport } from '../node-transport.ts';
+import { conformanceCommand, SCENARIO_NAMES } from './conformance.ts';
 import { printPacket, printTrace, stdoutPrinter, type Printer } from './format.ts';
 import { btcCommand, BTC_USAGE } from './commands/btc.ts';
 import { intOption, UsageError } from './usage.ts';
@@ -23,8 +25,11 @@ const USAGE = `usage: handshake-lab <command>
   discv5 talkreq <enr|enode> <protocol> <hex> [--json]
   discv5 lookup <bootstrap-enr> [target-node-id] [--json]
   discv5 listen [--ip A] [--port N] [--key hex] [--json]
+  discv5 test <enr|enode> [--only Name,…] [--listen1 A] [--listen2 B] [--bystander-wait ms] [--json]
+                                                   go-ethereum's 7 conformance scenarios against a node
 ${BTC_USAGE}
-Options: --timeout ms (per attempt, default 2000), --retries n (default 2), --json (one JSON object per line)`;
+Options: --timeout ms (per attempt, default 2000; for test: each answer, default 500; for btc: the
+         whole handshake, default 5000), --retries n (default 2), --json (one JSON object per line)`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -41,6 +46,10 @@ async function main(argv: string[]): Promise<number> {
       network: { type: 'string' },
       concurrency: { type: 'string' },
       pcap: { type: 'string' },
+      only: { type: 'string' },
+      listen1: { type: 'string' },
+      listen2: { type: 'string' },
+      'bystander-wait': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -83,6 +92,20 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'listen':
       return listen(out, values.ip ?? '127.0.0.1', intOption(values.port, 'port', 9000, 0, 65535), values.key, timing);
+    case 'test': {
+      const to = target(rest[0]);
+      const only = values.only?.split(',').map((n) => n.trim()).filter(Boolean);
+      for (const n of only ?? []) if (!SCENARIO_NAMES.includes(n)) throw new UsageError(`unknown scenario "${n}": one of ${SCENARIO_NAMES.join(', ')}`);
+      for (const [name, ip] of [['listen1', values.listen1], ['listen2', values.listen2]] as const)
+        if (ip !== undefined && !normalizeIp(ip)) throw new UsageError(`bad --${name} "${ip}": an IP address`);
+      return conformanceCommand(out, to, {
+        waitMs: intOption(values.timeout, 'timeout', 500, 50, 600_000),
+        bystanderWaitMs: intOption(values['bystander-wait'], 'bystander-wait', 60_000, 0, 600_000),
+        ...(only ? { only } : {}),
+        ...(values.listen1 ? { listen1: normalizeIp(values.listen1)! } : {}),
+        ...(values.listen2 ? { listen2: normalizeIp(values.listen2)! } : {}),
+      });
+    }
     default:
       throw new UsageError(`unknown discv5 command "${sub ?? ''}"`);
   }

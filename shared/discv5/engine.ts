@@ -49,6 +49,8 @@ export interface EngineConfig {
   nodesAtDistances?: (distances: number[]) => Enr[];
   /** Answer for a TALKREQ; undefined (unknown protocol) answers with an empty TALKRESP. */
   talkHandler?: (protocol: Uint8Array, request: Uint8Array, from: NodeContactLite) => Uint8Array | undefined;
+  /** Numbers packets (PacketRecord.seq). Engines that share one timeline share one counter. */
+  packetSeq?: () => number;
 }
 
 export interface NodeContactLite {
@@ -145,6 +147,7 @@ interface Challenge {
   requestNonce: Uint8Array;
   challengeData: Uint8Array;
   packet: Uint8Array;
+  sentAt: number;
   expires: number;
 }
 
@@ -156,6 +159,12 @@ const DEFAULTS = {
   recordCacheSize: 4000,
   maxNodesPackets: 16,
 };
+/**
+ * A packet with another nonce gets the pending challenge repeated only this soon after it was sent
+ * (go-ethereum's handshake timeout): a node that lost the first packet's request, or a challenge a
+ * spoofed packet provoked, then gets a fresh one instead of being stuck until the challenge expires.
+ */
+const CHALLENGE_REPEAT_MS = 1000;
 /** FINDNODE answers carry at most this many records (discv5-wire.md FINDNODE). */
 export const FINDNODE_RESULT_LIMIT = 16;
 const RANDOM_MESSAGE_SIZE = 44;
@@ -198,6 +207,20 @@ class Lru<V> {
   }
 }
 
+/**
+ * Step 1 without keys: an ordinary message packet whose message is sealed with a throw-away key —
+ * random content to the recipient, which answers WHOAREYOU (its nonce names this packet).
+ */
+export function sealWithRandomKey(srcId: Uint8Array, destId: Uint8Array, message: Message, random: RandomSource): { bytes: Uint8Array; nonce: Uint8Array; plaintext: Uint8Array; key: Uint8Array } {
+  const nonce = random(NONCE_SIZE);
+  const maskingIv = random(MASKING_IV_SIZE);
+  const key = random(16);
+  const header = encodeHeader(FLAG_MESSAGE, nonce, encodeAuthdata({ flag: FLAG_MESSAGE, srcId }));
+  const plaintext = encodeMessage(message);
+  const sealed = aesGcmSeal(key, nonce, plaintext, messageAd(maskingIv, header));
+  return { bytes: encodePacket(destId, maskingIv, header, sealed), nonce, plaintext, key };
+}
+
 export class Discv5Engine {
   readonly localId: Uint8Array;
   private localEnr: Enr;
@@ -211,7 +234,7 @@ export class Discv5Engine {
   private readonly challenges: Lru<Challenge>;
   private readonly requests = new Map<string, PendingRequest>();
   private readonly requestsByNonce = new Map<string, PendingRequest>();
-  private packetSeq = 0;
+  private readonly nextSeq: () => number;
   /** The time of the call being handled (every entry point sets it). */
   private now = 0;
   private out: Output = { send: [], events: [], trace: [] };
@@ -240,6 +263,8 @@ export class Discv5Engine {
     this.challenges = new Lru(this.cfg.sessionCacheSize);
     this.nodesAtDistances = config.nodesAtDistances ?? (() => []);
     this.talkHandler = config.talkHandler;
+    let seq = 0;
+    this.nextSeq = config.packetSeq ?? (() => ++seq);
   }
 
   get enr(): Enr {
@@ -355,13 +380,7 @@ export class Discv5Engine {
    * with a random key — random content to the recipient, which answers WHOAREYOU.
    */
   private sendRandom(req: PendingRequest, now: number): void {
-    const nonce = this.random(NONCE_SIZE);
-    const maskingIv = this.random(MASKING_IV_SIZE);
-    const randomKey = this.random(16);
-    const header = encodeHeader(FLAG_MESSAGE, nonce, encodeAuthdata({ flag: FLAG_MESSAGE, srcId: this.localId }));
-    const plaintext = encodeMessage(req.message);
-    const sealed = aesGcmSeal(randomKey, nonce, plaintext, messageAd(maskingIv, header));
-    const bytes = encodePacket(req.to.nodeId, maskingIv, header, sealed);
+    const { bytes, nonce, plaintext, key: randomKey } = sealWithRandomKey(this.localId, req.to.nodeId, req.message, this.random);
     this.track(req, nonce, bytes, 'random-sent', now);
     this.sendPacket(req.to, bytes, { kind: 'random', plaintext, message: req.message, messageKey: randomKey, note: `no session with this node yet: the ${req.message.type} goes sealed with a throw-away key, so the peer will answer WHOAREYOU` }, req);
   }
@@ -439,7 +458,7 @@ export class Discv5Engine {
   /** One datagram from the network. Bad input is reported as a rejected packet and changes nothing. */
   receive(bytes: Uint8Array, from: Endpoint, now: number): Output {
     this.now = now;
-    const record: PacketRecord = { seq: ++this.packetSeq, direction: 'in', at: now, peer: from, raw: bytes };
+    const record: PacketRecord = { seq: this.nextSeq(), direction: 'in', at: now, peer: from, raw: bytes };
     // Emitted first, filled in while handling: the packet precedes what it causes.
     this.emit({ type: 'packet', packet: record });
     try {
@@ -560,10 +579,17 @@ export class Discv5Engine {
   private sendWhoareyou(rec: PacketRecord, p: Packet, srcId: Uint8Array, from: Endpoint, now: number): void {
     const addr = endpointKey(from);
     const pending = this.challenges.peek(addr);
-    if (pending && equalBytes(pending.requestNonce, p.nonce) && equalBytes(pending.srcId, srcId)) {
-      // A retransmitted request: the very same challenge again, so its handshake still verifies.
-      pending.expires = now + this.cfg.challengeTtlMs;
-      this.sendPacket({ nodeId: srcId, endpoint: from }, pending.packet, { kind: 'WHOAREYOU', retransmit: true, note: 'the same request again: re-send the same WHOAREYOU' });
+    const same = !!pending && equalBytes(pending.requestNonce, p.nonce);
+    if (pending && pending.expires > now && equalBytes(pending.srcId, srcId) && (same || now - pending.sentAt < CHALLENGE_REPEAT_MS)) {
+      // While a challenge waits for its handshake, a further packet from the same node and address
+      // gets that challenge again, byte for byte (the first packet's nonce, the same id-nonce and
+      // masking-iv): a handshake the node may already have signed against it still verifies.
+      // go-ethereum's v5test HandshakeResend checks this; a fresh challenge would void that handshake.
+      if (same) pending.expires = now + this.cfg.challengeTtlMs;
+      this.sendPacket({ nodeId: srcId, endpoint: from }, pending.packet, {
+        kind: 'WHOAREYOU', retransmit: true,
+        note: same ? 'the same request again: re-send the same WHOAREYOU' : 'another packet before the handshake: repeat the pending WHOAREYOU (the first packet’s nonce, the same challenge)',
+      });
       return;
     }
     const idNonce = this.random(ID_NONCE_SIZE);
@@ -573,7 +599,7 @@ export class Discv5Engine {
     const header = encodeHeader(FLAG_WHOAREYOU, p.nonce, encodeAuthdata({ flag: FLAG_WHOAREYOU, idNonce, enrSeq }));
     const bytes = encodePacket(srcId, maskingIv, header, new Uint8Array(0));
     // Replaces any older challenge for this address: at most one is outstanding (anti-amplification).
-    this.challenges.set(addr, { endpoint: from, srcId: srcId.slice(), requestNonce: p.nonce.slice(), challengeData: messageAd(maskingIv, header), packet: bytes, expires: now + this.cfg.challengeTtlMs });
+    this.challenges.set(addr, { endpoint: from, srcId: srcId.slice(), requestNonce: p.nonce.slice(), challengeData: messageAd(maskingIv, header), packet: bytes, sentAt: now, expires: now + this.cfg.challengeTtlMs });
     this.sendPacket({ nodeId: srcId, endpoint: from }, bytes, { kind: 'WHOAREYOU', note: `challenge: sign id-nonce with your key${enrSeq === 0n ? '; we have no record of yours, send it' : `; we know your record at seq ${enrSeq}`}` });
   }
 
@@ -789,7 +815,7 @@ export class Discv5Engine {
   }
 
   private sendPacket(to: NodeContactLite, bytes: Uint8Array, info: Partial<PacketRecord>, req?: PendingRequest): void {
-    const seq = ++this.packetSeq;
+    const seq = this.nextSeq();
     if (req && !info.retransmit) req.packetSeq = seq;
     const record: PacketRecord = { seq, direction: 'out', at: this.now, peer: to.endpoint, peerId: toHex(to.nodeId), raw: bytes, ...info };
     this.out.send.push({ to: to.endpoint, bytes });

@@ -1,5 +1,6 @@
 // The discv5 behaviour layer, sans-IO like the engine it wraps: a routing table fed by
-// verified contact, ping-before-evict, iterative lookups, ENR refresh and external-address votes.
+// verified contact, liveness checks of its entries (revalidation, ping-before-evict), FINDNODE
+// answers from verified entries only, iterative lookups, ENR refresh and external-address votes.
 import { equalBytes, logDistance, toHex } from '../bytes.ts';
 import { updateEnr, udpEndpoint, type Enr } from '../enr/index.ts';
 import { secureRandom, type RandomSource } from '../random.ts';
@@ -8,6 +9,7 @@ import { endpointKey, type Endpoint } from '../transport.ts';
 import { AddressVotes, type AddressVotesOptions } from './address-votes.ts';
 import { contactFromEnr, Discv5Engine, FINDNODE_RESULT_LIMIT, type Command, type EngineConfig, type EngineEvent, type NodeContact } from './engine.ts';
 import { Lookup, type LookupEvent } from './lookup.ts';
+import { Revalidation, type RevalidationOptions } from './revalidation.ts';
 import { RoutingTable } from './table.ts';
 
 export interface NodeConfig extends EngineConfig {
@@ -16,6 +18,8 @@ export interface NodeConfig extends EngineConfig {
   /** Move the local ENR to the address a clear majority of PONGs report. Off for a fixed address. */
   autoAddress?: boolean;
   addressVotes?: AddressVotesOptions;
+  /** How often table entries are pinged to check they are alive. */
+  revalidation?: RevalidationOptions;
 }
 
 export type NodeCommand =
@@ -27,7 +31,10 @@ export type NodeCommand =
 
 export type NodeEvent =
   | EngineEvent
-  | { type: 'table'; change: 'added' | 'updated' | 'removed'; enr: Enr; bucket: number }
+  /** 'verified': it answered a liveness check (or a request), so FINDNODE answers may relay it. */
+  | { type: 'table'; change: 'added' | 'updated' | 'removed' | 'verified'; enr: Enr; bucket: number }
+  /** A liveness check of a table entry starts (a PING; its outcome comes as a 'table' event). */
+  | { type: 'liveness-check'; enr: Enr; reason: string }
   | { type: 'lookup'; lookupId: number; target: Uint8Array; event: LookupEvent<Enr> }
   | { type: 'enr-updated'; enr: Enr; reason: string };
 
@@ -70,8 +77,11 @@ export class Discv5Node {
   private readonly k: number;
   private readonly lookups = new Map<number, LookupRun>();
   private readonly lookupByRequest = new Map<string, LookupRun>();
-  /** Liveness pings of full buckets' least-recently-seen nodes: request-id → node id. */
-  private readonly evictionPings = new Map<string, Uint8Array>();
+  /** Liveness checks in flight (revalidation, and full buckets' least-recently-seen nodes): request-id → node id. */
+  private readonly livenessPings = new Map<string, Uint8Array>();
+  /** Node ids (hex) with a liveness check in flight. */
+  private readonly checking = new Set<string>();
+  private readonly revalidation: Revalidation<Enr>;
   /** FINDNODE [0] sent to fetch a newer record: request-id → node id. */
   private readonly recordFetches = new Map<string, Uint8Array>();
   private nextLookupId = 1;
@@ -79,7 +89,9 @@ export class Discv5Node {
   constructor(config: NodeConfig) {
     this.engine = new Discv5Engine(config);
     this.table = new RoutingTable<Enr>(this.engine.localId, { k: config.k ?? 16 });
-    this.engine.nodesAtDistances = (distances) => distances.flatMap((d) => this.table.atDistance(d));
+    // discv5-theory.md: FINDNODE answers must not relay nodes whose liveness was not verified.
+    this.engine.nodesAtDistances = (distances) => distances.flatMap((d) => this.table.verifiedAtDistance(d));
+    this.revalidation = new Revalidation(config.revalidation);
     this.privateKey = config.privateKey;
     this.random = config.random ?? secureRandom;
     this.votes = new AddressVotes(config.addressVotes);
@@ -97,7 +109,9 @@ export class Discv5Node {
   }
 
   nextDeadline(): number | undefined {
-    return this.engine.nextDeadline();
+    const engine = this.engine.nextDeadline();
+    const checks = this.revalidation.nextDeadline(this.table, this.checking);
+    return engine === undefined ? checks : checks === undefined ? engine : Math.min(engine, checks);
   }
 
   receive(bytes: Uint8Array, from: Endpoint, now: number): NodeOutput {
@@ -105,7 +119,14 @@ export class Discv5Node {
   }
 
   tick(now: number): NodeOutput {
-    return this.react(this.engine.tick(now), now);
+    const out = this.react(this.engine.tick(now), now);
+    for (const check of this.revalidation.due(this.table, this.checking, now)) {
+      const more = this.react(this.checkLiveness(check.entry, check.reason, now), now);
+      out.send.push(...more.send);
+      out.events.push(...more.events);
+      out.trace.push(...more.trace);
+    }
+    return out;
   }
 
   command(cmd: NodeCommand, now: number): NodeOutput {
@@ -158,12 +179,9 @@ export class Discv5Node {
         break;
       }
       case 'response': {
-        more.push(...this.verifiedContact(e.to.nodeId, e.to.endpoint, now));
-        const evicting = this.evictionPings.get(e.requestId);
-        if (evicting) {
-          this.evictionPings.delete(e.requestId);
-          this.table.pingResult(evicting, true, now);
-        }
+        more.push(...this.verifiedContact(e.to.nodeId, e.to.endpoint, now, undefined, true));
+        const checked = this.endCheck(e.requestId);
+        if (checked) this.table.pingResult(checked, true, now);
         if (e.response.type === 'PONG') {
           this.maybeFetchRecord(e.to.nodeId, e.to.endpoint, e.response.enrSeq, cmd);
           const moved = this.vote(e.to.nodeId, { ip: e.response.recipientIp, port: e.response.recipientPort }, now);
@@ -185,11 +203,12 @@ export class Discv5Node {
       case 'timeout':
       case 'failure': {
         const reason = e.type === 'timeout' ? `no answer after ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}` : e.reason;
-        const evicting = this.evictionPings.get(e.requestId);
-        if (evicting) {
-          this.evictionPings.delete(e.requestId);
-          const entered = this.table.pingResult(evicting, false, now);
-          const gone = this.engine.knownRecord(evicting);
+        const checked = this.endCheck(e.requestId);
+        if (checked) {
+          // Failed a liveness check (a PING and its retransmits): removed, and the newest
+          // replacement takes the slot (it is checked in turn).
+          const gone = this.table.get(checked);
+          const entered = this.table.pingResult(checked, false, now);
           if (gone) more.push({ send: [], events: [{ type: 'table', change: 'removed', enr: gone, bucket: this.bucketOf(gone) }], trace: [] });
           if (entered) more.push({ send: [], events: [{ type: 'table', change: 'added', enr: entered, bucket: this.bucketOf(entered) }], trace: [] });
         }
@@ -204,30 +223,50 @@ export class Discv5Node {
     return more;
   }
 
-  /** A node proved itself at this endpoint: it may enter the table (only with a record for that endpoint). */
-  private verifiedContact(nodeId: Uint8Array, endpoint: Endpoint, now: number, record?: Enr): NodeOutput[] {
+  /**
+   * A node proved itself at this endpoint: it may enter the table (only with a record for that
+   * endpoint). `answered`: it answered a request of ours there, which also verifies its liveness.
+   */
+  private verifiedContact(nodeId: Uint8Array, endpoint: Endpoint, now: number, record?: Enr, answered = false): NodeOutput[] {
     const enr = record ?? this.engine.knownRecord(nodeId);
     if (!enr) return [];
     const recorded = udpEndpoint(enr);
     if (!recorded || endpointKey(recorded) !== endpointKey(endpoint)) return [];
     const before = this.table.get(nodeId);
-    const result = this.table.seen(enr, now);
+    const wasVerified = this.table.isVerified(nodeId);
+    const result = this.table.seen(enr, now, answered);
     const events: NodeEvent[] = [];
     const more: NodeOutput[] = [];
     if (result.status === 'added' || (result.status === 'updated' && before && before.seq !== enr.seq)) {
       events.push({ type: 'table', change: result.status, enr, bucket: result.bucket });
     } else if (result.status === 'full') {
-      const candidate = result.pingCandidate;
-      const already = [...this.evictionPings.values()].some((id) => equalBytes(id, candidate.nodeId));
-      const to = contactFromEnr(candidate);
-      if (!already && to) {
-        const requestId = this.requestId();
-        this.evictionPings.set(toHex(requestId), candidate.nodeId);
-        more.push(this.engine.command({ type: 'ping', to, requestId }, now));
-      }
+      more.push(this.checkLiveness(result.pingCandidate, 'its bucket is full and a newcomer waits: is the least recently seen entry still alive?', now));
     }
+    if (!wasVerified && this.table.isVerified(nodeId)) events.push({ type: 'table', change: 'verified', enr, bucket: this.bucketOf(enr) });
     if (events.length) more.push({ send: [], events, trace: [] });
     return more;
+  }
+
+  /** PINGs a table entry; its answer (or silence) goes to the table as the outcome. One at a time per
+   *  node. Returns the engine's output, not yet reacted to. */
+  private checkLiveness(enr: Enr, reason: string, now: number): NodeOutput {
+    const to = contactFromEnr(enr);
+    const id = toHex(enr.nodeId);
+    if (!to || this.checking.has(id)) return { send: [], events: [], trace: [] };
+    const requestId = this.requestId();
+    this.livenessPings.set(toHex(requestId), enr.nodeId);
+    this.checking.add(id);
+    const out = this.engine.command({ type: 'ping', to, requestId }, now);
+    return { ...out, events: [{ type: 'liveness-check', enr, reason }, ...out.events] };
+  }
+
+  /** The node a finished request was a liveness check of, if it was one. */
+  private endCheck(requestId: string): Uint8Array | undefined {
+    const nodeId = this.livenessPings.get(requestId);
+    if (!nodeId) return undefined;
+    this.livenessPings.delete(requestId);
+    this.checking.delete(toHex(nodeId));
+    return nodeId;
   }
 
   private maybeFetchRecord(nodeId: Uint8Array, endpoint: Endpoint, seq: bigint, cmd: (c: Command) => void): void {

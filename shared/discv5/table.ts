@@ -1,7 +1,8 @@
 // The Kademlia node table of discv5 (discv5-theory.md, "Node Table"): one k-bucket per
 // log-distance 1..256 from the local id, entries ordered least- to most-recently seen, plus a
 // bounded replacement cache per bucket. Sans-IO: liveness checks are the caller's job; the table
-// only says whom to ping (the least-recently-seen entry of a full bucket) and takes the outcome.
+// says whom to ping (the least-recently-seen entry of a full bucket), keeps whether each entry's
+// liveness was verified (it answered a request of ours) and takes the outcome of each check.
 import { compareDistance, equalBytes, logDistance } from '../bytes.ts';
 
 export interface TableOptions {
@@ -24,6 +25,18 @@ export type InsertResult<T> =
 interface Slot<T> {
   entry: T;
   lastSeen: number;
+  /** It answered a request of ours (discv5-theory.md: only such nodes are relayed in NODES). */
+  verified: boolean;
+  /** When it last answered us (verified entries), or entered the table (unverified ones). */
+  checkedAt: number;
+}
+
+/** An entry with its liveness state, for the revalidation schedule and for display. */
+export interface EntryState<T> {
+  entry: T;
+  lastSeen: number;
+  verified: boolean;
+  checkedAt: number;
 }
 
 interface Bucket<T> {
@@ -47,6 +60,8 @@ export class RoutingTable<T extends { nodeId: Uint8Array }> {
   private readonly local: Uint8Array;
   private readonly table: Bucket<T>[];
   private count = 0;
+  /** Changes on every change to the entries (callers cache what they compute from them). */
+  private changes = 0;
 
   constructor(localId: Uint8Array, options: TableOptions = {}) {
     this.local = localId.slice();
@@ -63,39 +78,50 @@ export class RoutingTable<T extends { nodeId: Uint8Array }> {
     return this.count;
   }
 
-  /** Called on verified contact (a node answered us or completed a handshake). Moves to most-recently-seen. */
-  seen(entry: T, now: number): InsertResult<T> {
+  get version(): number {
+    return this.changes;
+  }
+
+  /**
+   * Called on verified contact (a node completed a handshake at the address in its record, or
+   * answered us: `answered`, which also verifies its liveness). Moves it to most-recently-seen.
+   */
+  seen(entry: T, now: number, answered = false): InsertResult<T> {
     const id = entry.nodeId;
     if (id.length !== this.local.length) return { status: 'rejected' };
     const bucket = logDistance(this.local, id);
     if (bucket === 0) return { status: 'self' };
     const b = this.table[bucket - 1];
+    this.changes++;
 
     const at = indexOf(b.entries, id);
     if (at >= 0) {
       // Known: take the (possibly newer) record and move it to the most-recent end.
-      b.entries.splice(at, 1);
-      b.entries.push({ entry, lastSeen: now });
+      const [old] = b.entries.splice(at, 1);
+      b.entries.push({ entry, lastSeen: now, verified: old.verified || answered, checkedAt: answered ? now : old.checkedAt });
       return { status: 'updated', bucket };
     }
+    const slot = { entry, lastSeen: now, verified: answered, checkedAt: now };
     if (b.entries.length < this.k) {
       const r = indexOf(b.replacements, id);
       if (r >= 0) b.replacements.splice(r, 1);
-      b.entries.push({ entry, lastSeen: now });
+      b.entries.push(slot);
       this.count++;
       return { status: 'added', bucket };
     }
     // Full: never evict on contact alone (that would let newcomers flush live nodes); cache the
     // newcomer and ask the caller to revalidate the least-recently-seen entry.
-    this.cacheReplacement(b, { entry, lastSeen: now });
+    this.cacheReplacement(b, slot);
     return { status: 'full', bucket, pingCandidate: b.entries[0].entry };
   }
 
-  /** Outcome of the ping of a pingCandidate: alive → stays (becomes most recent), replacement stays cached;
-   *  dead → removed and the newest replacement takes its place. Returns the node that entered, if any. */
+  /** Outcome of a liveness check (a pingCandidate's, or revalidation): alive → verified, stays (becomes
+   *  most recent), replacement stays cached; dead → removed and the newest replacement takes its place
+   *  (not verified: it is checked in turn). Returns the node that entered, if any. */
   pingResult(nodeId: Uint8Array, alive: boolean, now: number): T | undefined {
     const b = this.bucketOf(nodeId);
     if (!b) return undefined;
+    this.changes++;
     const at = indexOf(b.entries, nodeId);
     if (at < 0) {
       // A cached replacement that turned out dead is no use as a replacement.
@@ -105,22 +131,25 @@ export class RoutingTable<T extends { nodeId: Uint8Array }> {
     const [slot] = b.entries.splice(at, 1);
     if (alive) {
       slot.lastSeen = now;
+      slot.verified = true;
+      slot.checkedAt = now;
       b.entries.push(slot);
       return undefined;
     }
     this.count--;
-    return this.promote(b);
+    return this.promote(b, now);
   }
 
   /** Removes a node (entry or replacement). A freed entry slot is filled from the replacement cache. */
-  remove(nodeId: Uint8Array): boolean {
+  remove(nodeId: Uint8Array, now = 0): boolean {
     const b = this.bucketOf(nodeId);
     if (!b) return false;
+    this.changes++;
     const at = indexOf(b.entries, nodeId);
     if (at >= 0) {
       b.entries.splice(at, 1);
       this.count--;
-      this.promote(b);
+      this.promote(b, now);
       return true;
     }
     return this.dropReplacement(b, nodeId);
@@ -141,10 +170,28 @@ export class RoutingTable<T extends { nodeId: Uint8Array }> {
     return at >= 0 ? b.entries[at].lastSeen : undefined;
   }
 
+  /** Whether the node is in the table with its liveness verified (false: absent or not yet checked). */
+  isVerified(nodeId: Uint8Array): boolean {
+    const b = this.bucketOf(nodeId);
+    const at = b ? indexOf(b.entries, nodeId) : -1;
+    return at >= 0 && b!.entries[at].verified;
+  }
+
   /** Nodes at log-distance d from the local id (1..256); d = 0 is the local node and is the caller's job. */
   atDistance(d: number): T[] {
     if (!Number.isInteger(d) || d < 1 || d > BUCKET_COUNT) return [];
     return this.table[d - 1].entries.map((s) => s.entry);
+  }
+
+  /** The entries at log-distance d whose liveness is verified: the ones a FINDNODE answer may relay. */
+  verifiedAtDistance(d: number): T[] {
+    if (!Number.isInteger(d) || d < 1 || d > BUCKET_COUNT) return [];
+    return this.table[d - 1].entries.filter((s) => s.verified).map((s) => s.entry);
+  }
+
+  /** Every entry with its liveness state (bucket by bucket; copies). */
+  *states(): IterableIterator<EntryState<T>> {
+    for (const b of this.table) for (const s of b.entries) yield { entry: s.entry, lastSeen: s.lastSeen, verified: s.verified, checkedAt: s.checkedAt };
   }
 
   /** The `count` entries closest to `target` by XOR distance, closest first. */
@@ -191,10 +238,13 @@ export class RoutingTable<T extends { nodeId: Uint8Array }> {
     return true;
   }
 
-  /** Moves the newest replacement into the entries, keeping them ordered by lastSeen. */
-  private promote(b: Bucket<T>): T | undefined {
+  /** Moves the newest replacement into the entries, keeping them ordered by lastSeen. It is not
+   *  verified (it may have left since it was cached): its first check is due from `now`. */
+  private promote(b: Bucket<T>, now: number): T | undefined {
     const slot = b.replacements.pop();
     if (!slot) return undefined;
+    slot.verified = false;
+    slot.checkedAt = now;
     let at = b.entries.length;
     while (at > 0 && b.entries[at - 1].lastSeen > slot.lastSeen) at--;
     b.entries.splice(at, 0, slot);

@@ -12,6 +12,9 @@ import { SPEC_VECTORS } from '../../shared/discv5/spec-vectors.ts';
 import { encodeAuthdata, encodeHeader, encodePacket } from '../../shared/discv5/packet.ts';
 import { FLAG_WHOAREYOU } from '../../shared/discv5/spec.ts';
 import { fromHex, toHex } from '../../shared/bytes.ts';
+import { nodeDatagramTransport } from '../../bridge/node-transport.ts';
+import { Discv5Driver } from '../../shared/discv5/driver.ts';
+import { Discv5Node } from '../../shared/discv5/node.ts';
 import { artifact, launchChromium, startApp, type RunningApp } from './harness.ts';
 
 const VIEWPORT = { width: 1280, height: 800 };
@@ -353,6 +356,43 @@ describe('the playground against npm start', () => {
     await other.locator('input[type=file]').setInputFiles({ name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('{"format":"nope"}') });
     await visible(other.getByRole('alert').filter({ hasText: 'Import failed' }));
   }, 60_000);
+
+  it('Conformance: the 7 scenarios against a pasted ENR (our own node) pass, their packets on the tester lifeline', async () => {
+    // A node of ours on loopback, as `discv5 listen` runs it, pasted as the peer.
+    const socket = await nodeDatagramTransport.openDatagram({ ip: '127.0.0.1', port: 0 });
+    const key = randomPrivateKey(secureRandom);
+    const listener = new Discv5Driver(new Discv5Node({ privateKey: key, enr: createEnr({ privateKey: key, ip: '127.0.0.1', udp: socket.local.port }) }), socket);
+    try {
+      const page = await openPage();
+      await page.getByRole('radio', { name: /Another node/ }).check();
+      await page.getByTestId('custom-target').fill(encodeEnrText(listener.node.enr));
+      await page.getByTestId('conformance-tab').click();
+      // Before a run: the seven checks, each saying what it tests.
+      await expect.poll(() => page.getByTestId('scenario').count()).toBe(7);
+      expect(await page.locator('[data-testid=scenario][data-status=waiting]').count()).toBe(7);
+      await page.getByTestId('conformance-run').click();
+      await visible(page.getByTestId('conformance-summary'), 60_000);
+      await contains(page.getByTestId('conformance-summary'), '7 passed');
+      const statuses = await page.getByTestId('scenario').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-name')}=${e.getAttribute('data-status')}`));
+      expect(statuses).toEqual(['Ping', 'PingLargeRequestID', 'PingMultiIP', 'HandshakeResend', 'TalkRequest', 'FindnodeZeroDistance', 'FindnodeResults'].map((n) => `${n}=pass`));
+      // PingMultiIP ran from a second tunnel socket on 127.0.0.2 (the bridge bound it).
+      await contains(page.locator('[data-name=PingMultiIP] [data-testid=scenario-reason]'), '127.0.0.2');
+      // HandshakeResend's packets, on the timeline like any others: the same challenge twice.
+      const resend = await page.locator('.timeline [data-tester=HandshakeResend]').evaluateAll((rows) => rows.map((r) => `${r.getAttribute('data-direction')} ${r.getAttribute('data-kind')}`));
+      expect(resend).toEqual(['out random', 'in WHOAREYOU', 'out random', 'in WHOAREYOU', 'out handshake', 'in ordinary']);
+      await page.locator('.timeline [data-tester=HandshakeResend][data-kind=WHOAREYOU]').last().click();
+      await page.getByRole('tab', { name: 'Packet bytes' }).click();
+      await contains(page.locator('.right'), 'tester');
+      expect(await page.locator('.timeline [data-tester]').count()).toBeGreaterThan(40);
+      await page.screenshot({ path: artifact('e2e-conformance.png') });
+      // "packets ↗" selects a scenario's first packet.
+      await page.getByTestId('conformance-tab').click();
+      await page.locator('[data-name=FindnodeResults] button', { hasText: 'packets' }).click();
+      await expect.poll(() => page.locator('.timeline [data-tester=FindnodeResults][aria-selected=true]').count()).toBe(1);
+    } finally {
+      listener.close();
+    }
+  }, 90_000);
 
   it('no page errors', () => {
     expect(pageErrors).toEqual([]);

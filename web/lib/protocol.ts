@@ -1,5 +1,6 @@
 // Messages between the page and the node worker (web/worker/node.worker.ts). Everything here
 // survives structured clone: Uint8Array, bigint and plain objects, no classes or functions.
+import type { ScenarioResult } from '../../shared/discv5/conformance/runner.ts';
 import type { PacketRecord } from '../../shared/discv5/engine.ts';
 import type { NodeEvent } from '../../shared/discv5/node.ts';
 import type { TraceRecord } from '../../shared/trace.ts';
@@ -11,6 +12,8 @@ export interface PacketInfo extends Omit<PacketRecord, 'packet'> {
   destId: string;
   /** Step mode: computed but not sent yet (out), shown dashed until released. */
   held?: boolean;
+  /** A packet of the conformance tester (one of its throw-away identities), not of your node. */
+  tester?: { conn: string; scenario: string };
 }
 
 export type TunnelState = 'connecting' | 'open' | 'closed';
@@ -40,7 +43,19 @@ export type ToWorker =
   | { type: 'step' }
   | { type: 'play'; playing: boolean; delayMs: number }
   | { type: 'reconnect' }
-  | { type: 'replay' };
+  | { type: 'replay' }
+  /** Run go-ethereum's conformance scenarios against a node (enr: or enode:// text). */
+  | { type: 'conformance'; target: string }
+  | { type: 'conformance-stop' };
+
+/** How a conformance run is going, as the worker tells it. */
+export type ConformanceUpdate =
+  | { type: 'started'; sources: string; noSecondary?: string }
+  | { type: 'scenario-start'; name: string }
+  | { type: 'step'; scenario: string; text: string }
+  | { type: 'scenario-end'; result: ScenarioResult }
+  | { type: 'done'; results: ScenarioResult[] }
+  | { type: 'stopped'; reason: string };
 
 /** What is waiting for the user in step mode, oldest first. */
 export interface HeldItem {
@@ -91,4 +106,5 @@ export type FromWorker =
   | { type: 'event'; event: OtherEvent; at: number }
   | { type: 'notice'; level: 'error' | 'info'; text: string; at: number }
   | { type: 'result'; id: number; outcome: CommandOutcome }
+  | { type: 'conformance'; update: ConformanceUpdate; at: number }
   | { type: 'replay'; replay: ReplayInfo };

@@ -1,6 +1,7 @@
 // The page's state: one class, fed by the node worker's messages, read by the components.
 // Components call its methods (callback props); nothing else talks to the worker.
 import { parseHex, toHex } from '../../shared/bytes.ts';
+import { DISCV5_SCENARIOS } from '../../shared/discv5/conformance/scenarios.ts';
 import { parseTarget } from '../../shared/discv5/contact.ts';
 import type { NodeContact } from '../../shared/discv5/engine.ts';
 import { dissectDiscv5 } from '../../shared/discv5/dissect-packet.ts';
@@ -12,7 +13,7 @@ import { endpointKey, type Endpoint } from '../../shared/transport.ts';
 import { loadKey, newKey, nextSeq, noteSeq, parsePrivateKey, saveKey, type StorageLike } from '../lib/identity.ts';
 import { parseDistances, parseLookupTarget, parseTalk } from '../lib/inputs.ts';
 import { exportSession, importSession, type SessionData, type SessionNote } from '../lib/session-file.ts';
-import type { Action, CommandOutcome, FromWorker, WorkerBatch, HeldItem, PacketInfo, ReplayInfo, ReplayPacketInfo, StatusInfo, ToWorker } from '../lib/protocol.ts';
+import type { Action, CommandOutcome, ConformanceUpdate, FromWorker, WorkerBatch, HeldItem, PacketInfo, ReplayInfo, ReplayPacketInfo, StatusInfo, ToWorker } from '../lib/protocol.ts';
 import { shortId } from '../lib/names.ts';
 
 export type { Discv5LabPeer as LabPeer } from '../../shared/lab.ts';
@@ -26,7 +27,8 @@ export interface Lane {
 }
 
 export type TimelineItem =
-  | { type: 'packet'; packet: PacketInfo; lane: string }
+  /** from: the local lane the packet belongs to, when not your node's (the conformance tester's). */
+  | { type: 'packet'; packet: PacketInfo; lane: string; from?: string }
   | { type: 'note'; id: number; at: number; level: SessionNote['level']; text: string; lane?: string }
   | { type: 'arrival'; id: number; size: number; lane: string };
 
@@ -67,10 +69,40 @@ export interface LookupProgress {
 
 export interface TableBucket {
   distance: number;
-  nodes: { nodeId: string; seq: bigint; endpoint: string; addedAt: number }[];
+  /** verified: it answered your node, so your node's NODES answers may relay it. */
+  nodes: { nodeId: string; seq: bigint; endpoint: string; addedAt: number; verified: boolean }[];
 }
 
-type RightTab = 'packet' | 'keys' | 'table';
+export type ScenarioStatus = 'waiting' | 'running' | 'pass' | 'fail' | 'skipped';
+
+export interface ScenarioRow {
+  name: string;
+  checks: string;
+  status: ScenarioStatus;
+  reason?: string;
+  /** What the tester did, step by step (beyond the packets). */
+  steps: string[];
+  /** Its first packet on the timeline. */
+  firstSeq?: number;
+}
+
+export interface ConformanceState {
+  targetName: string;
+  /** The target is a lab node (@chainsafe/discv5: another implementation, with its own results). */
+  lab: boolean;
+  running: boolean;
+  /** The tester's source addresses on the bridge. */
+  sources?: string;
+  noSecondary?: string;
+  scenarios: ScenarioRow[];
+  /** Why the run ended early. */
+  stopped?: string;
+}
+
+/** Lane of the conformance tester's identities on the timeline. */
+export const TESTER_LANE = 'tester';
+
+type RightTab = 'packet' | 'keys' | 'table' | 'conformance';
 
 /** How long worker messages are gathered before one state update (see enqueue). */
 const RENDER_MS = 60;
@@ -91,7 +123,7 @@ export class Playground {
 
   // ---------------------------------------------------------------- live session
   packets = $state.raw<PacketInfo[]>([]);
-  notes = $state.raw<(SessionNote & { id: number; lane?: string })[]>([]);
+  notes = $state.raw<(SessionNote & { id: number; lane?: string; afterSeq?: number })[]>([]);
   traces = $state.raw<TraceRecord[]>([]);
   held = $state.raw<HeldItem[]>([]);
   clockPaused = $state(false);
@@ -103,6 +135,7 @@ export class Playground {
 
   table = $state.raw<TableBucket[]>([]);
   lookup = $state.raw<LookupProgress | undefined>();
+  conformance = $state.raw<ConformanceState | undefined>();
   busy = $state<Partial<Record<ActionName, boolean>>>({});
   result = $state.raw<ActionResult | undefined>();
   inputError = $state<Partial<Record<'target' | 'distances' | 'talk' | 'lookup', string>>>({});
@@ -183,7 +216,7 @@ export class Playground {
     // handshake (4 packets, ~20 ms) lands in one render instead of four, so painting never competes
     // with the worker's crypto while a handshake is under way (it did: 2 cores, +50% latency).
     // Answers, connection changes and anything in step mode show at once.
-    const urgent = this.stepMode || m.type === 'result' || m.type === 'status' || m.type === 'identity' || m.type === 'replay' || m.type === 'notice';
+    const urgent = this.stepMode || m.type === 'result' || m.type === 'status' || m.type === 'identity' || m.type === 'replay' || m.type === 'notice' || m.type === 'conformance';
     if (urgent) {
       clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
@@ -203,10 +236,13 @@ export class Playground {
     this.apply(batch);
   }
 
+  /** While a batch is applied: the packet list it is building. */
+  private pendingPackets: PacketInfo[] | undefined;
+
   private apply(batch: FromWorker[]): void {
     let packets: PacketInfo[] | undefined;
     let traces: TraceRecord[] | undefined;
-    const touch = () => (packets ??= [...this.packets]);
+    const touch = () => (this.pendingPackets = packets ??= [...this.packets]);
     for (const m of batch) {
       switch (m.type) {
         case 'status':
@@ -228,6 +264,7 @@ export class Playground {
           const list = touch();
           const p = m.packet;
           if (p.peerId) this.endpointIds.set(endpointKey(p.peer), p.peerId);
+          if (p.tester) this.markScenarioPacket(p.tester.scenario, p.seq);
           const at = this.index.get(p.seq);
           if (at !== undefined) list[at] = p;
           else {
@@ -270,6 +307,9 @@ export class Playground {
         case 'result':
           this.onResult(m.id, m.outcome);
           break;
+        case 'conformance':
+          this.onConformance(m.update, m.at);
+          break;
         case 'replay':
           this.replay = m.replay;
           this.view = 'replay';
@@ -282,6 +322,7 @@ export class Playground {
     }
     if (packets) this.packets = packets;
     if (traces) this.traces = traces;
+    this.pendingPackets = undefined;
   }
 
   private onEvent(e: Extract<FromWorker, { type: 'event' }>['event'], at: number): void {
@@ -298,14 +339,19 @@ export class Playground {
       case 'enr-updated':
         this.note('info', `your ENR is now seq ${e.enr.seq}: ${e.reason}`, at);
         break;
+      case 'liveness-check':
+        this.note('info', `revalidation: is ${this.nameOf(toHex(e.enr.nodeId))} alive? (${e.reason})`, at, toHex(e.enr.nodeId));
+        break;
       case 'table': {
         const id = toHex(e.enr.nodeId);
+        const before = this.table.flatMap((b) => b.nodes).find((n) => n.nodeId === id);
         const buckets = this.table.map((b) => ({ ...b, nodes: b.nodes.filter((n) => n.nodeId !== id) }));
+        if (e.change === 'removed' && before) this.note('error', `${this.nameOf(id)} left your routing table: it did not answer its liveness check`, at, id);
         if (e.change !== 'removed') {
           let b = buckets.find((x) => x.distance === e.bucket);
           if (!b) buckets.push((b = { distance: e.bucket, nodes: [] }));
           const ep = e.enr.ip ? `${e.enr.ip}:${e.enr.udp}` : `[${e.enr.ip6}]:${e.enr.udp6 ?? e.enr.udp}`;
-          b.nodes.push({ nodeId: id, seq: e.enr.seq, endpoint: ep, addedAt: performance.now() });
+          b.nodes.push({ nodeId: id, seq: e.enr.seq, endpoint: ep, addedAt: before?.addedAt ?? performance.now(), verified: e.change === 'verified' || (before?.verified ?? false) });
         }
         this.table = buckets.filter((b) => b.nodes.length > 0).sort((a, b) => b.distance - a.distance);
         break;
@@ -340,8 +386,13 @@ export class Playground {
     }
   }
 
-  private note(level: SessionNote['level'], text: string, at = this.lastAt(), lane?: string): void {
-    this.notes = [...this.notes, { id: ++this.noteId, at, level, text, ...(lane ? { lane } : {}) }];
+  private note(level: SessionNote['level'], text: string, at = this.lastAt(), lane?: string, afterSeq?: number): void {
+    this.notes = [...this.notes, { id: ++this.noteId, at, level, text, ...(lane ? { lane } : {}), ...(afterSeq !== undefined ? { afterSeq } : {}) }];
+  }
+
+  /** A conformance note goes right after the packets already shown (its time ties with the next scenario's first packet). */
+  private testerNote(level: SessionNote['level'], text: string, at: number): void {
+    this.note(level, text, at, undefined, this.pendingPackets?.at(-1)?.seq ?? this.packets.at(-1)?.seq ?? 0);
   }
 
   private lastAt(): number {
@@ -407,10 +458,14 @@ export class Playground {
     // Packets and notes interleave by time; both lists are already in order.
     let n = 0;
     for (const p of this.packets) {
-      while (n < this.notes.length && this.notes[n].at < p.at) items.push({ type: 'note', ...this.notes[n++] });
+      while (n < this.notes.length && (this.notes[n].afterSeq !== undefined ? this.notes[n].afterSeq! < p.seq : this.notes[n].at < p.at)) items.push({ type: 'note', ...this.notes[n++] });
       const lane = this.laneOf(p);
+      if (p.tester && !seen.has(TESTER_LANE)) {
+        seen.add(TESTER_LANE);
+        lanes.splice(1, 0, { key: TESTER_LANE, name: 'tester', sub: '', local: true });
+      }
       addLane(lane, p.peer);
-      items.push({ type: 'packet', packet: p, lane });
+      items.push({ type: 'packet', packet: p, lane, ...(p.tester ? { from: TESTER_LANE } : {}) });
     }
     while (n < this.notes.length) items.push({ type: 'note', ...this.notes[n++] });
     this.held.forEach((h, i) => {
@@ -481,6 +536,85 @@ export class Playground {
       this.lookup = undefined;
       this.rightTab = 'table';
     }
+  }
+
+  // ---------------------------------------------------------------- conformance
+
+  /** The scenarios as listed before any run. */
+  readonly scenarioList: ScenarioRow[] = DISCV5_SCENARIOS.map((s) => ({ name: s.name, checks: s.checks, status: 'waiting', steps: [] }));
+
+  /** go-ethereum's seven discv5 scenarios against the chosen peer; results in the Conformance tab. */
+  runConformance(): void {
+    const t = this.target;
+    if (!t.ok) {
+      this.inputError = { ...this.inputError, target: t.reason };
+      this.rightTab = 'conformance';
+      return;
+    }
+    if (this.conformance?.running) return;
+    const scenarios = this.scenarioList;
+    const lab = this.targetChoice.startsWith('lab:');
+    if (!this.connected) {
+      this.conformance = { targetName: t.name, lab, running: false, scenarios, stopped: 'not connected to the bridge: nothing was sent (it reconnects by itself)' };
+      return;
+    }
+    if (this.stepMode) {
+      this.conformance = { targetName: t.name, lab, running: false, scenarios, stopped: 'turn Step off first: the scenarios wait on a running clock' };
+      return;
+    }
+    this.conformance = { targetName: t.name, lab, running: true, scenarios };
+    this.inputError = { ...this.inputError, target: undefined };
+    if (this.view !== 'live') this.view = 'live';
+    this.rightTab = 'conformance';
+    this.post({ type: 'conformance', target: t.text });
+  }
+
+  stopConformance(): void {
+    this.post({ type: 'conformance-stop' });
+  }
+
+  private onConformance(u: ConformanceUpdate, at: number): void {
+    const c = this.conformance;
+    if (!c) return;
+    const rows = (f: (r: ScenarioRow) => ScenarioRow) => c.scenarios.map(f);
+    switch (u.type) {
+      case 'started':
+        this.conformance = { ...c, sources: u.sources, ...(u.noSecondary ? { noSecondary: u.noSecondary } : {}) };
+        this.testerNote('info', `conformance run against ${c.targetName}: go-ethereum's 7 discv5 scenarios, from the tester's own sockets (${u.sources})`, at);
+        break;
+      case 'scenario-start': {
+        const s = c.scenarios.find((r) => r.name === u.name);
+        this.conformance = { ...c, scenarios: rows((r) => (r.name === u.name ? { ...r, status: 'running' } : r)) };
+        this.testerNote('info', `${u.name}: ${s?.checks ?? ''}`, at);
+        break;
+      }
+      case 'step':
+        this.conformance = { ...c, scenarios: rows((r) => (r.name === u.scenario ? { ...r, steps: [...r.steps, u.text] } : r)) };
+        this.testerNote('info', `${u.scenario}: ${u.text}`, at);
+        break;
+      case 'scenario-end': {
+        const r = u.result;
+        this.conformance = { ...c, scenarios: rows((x) => (x.name === r.name ? { ...x, status: r.status, reason: r.reason } : x)) };
+        this.testerNote(r.status === 'pass' ? 'ok' : r.status === 'fail' ? 'error' : 'info', `${r.name}: ${r.status === 'pass' ? 'PASS' : r.status === 'fail' ? 'FAIL' : 'SKIPPED'} — ${r.reason}`, at);
+        break;
+      }
+      case 'done': {
+        this.conformance = { ...c, running: false };
+        const count = (s: string) => u.results.filter((r) => r.status === s).length;
+        this.testerNote(count('fail') ? 'error' : 'ok', `conformance: ${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped`, at);
+        break;
+      }
+      case 'stopped':
+        this.conformance = { ...c, running: false, stopped: u.reason, scenarios: rows((r) => (r.status === 'running' ? { ...r, status: 'waiting' } : r)) };
+        this.testerNote('error', `conformance run stopped: ${u.reason}`, at);
+        break;
+    }
+  }
+
+  private markScenarioPacket(name: string, seq: number): void {
+    const c = this.conformance;
+    if (!c || c.scenarios.find((r) => r.name === name)?.firstSeq !== undefined) return;
+    this.conformance = { ...c, scenarios: c.scenarios.map((r) => (r.name === name ? { ...r, firstSeq: seq } : r)) };
   }
 
   /** Asks the selected lab node to ping the browser node (it starts the handshake: you are the recipient). */

@@ -3,6 +3,9 @@
 // and events (structured clones) and renders them. Handshakes and lookups never block the UI.
 import { toHex, utf8 } from '../../shared/bytes.ts';
 import { parseTarget } from '../../shared/discv5/contact.ts';
+import { driveConformance } from '../../shared/discv5/conformance/drive.ts';
+import { ConformanceRun, type TesterSocket } from '../../shared/discv5/conformance/runner.ts';
+import { DISCV5_SCENARIOS } from '../../shared/discv5/conformance/scenarios.ts';
 import { Discv5Driver, type RequestOutcome } from '../../shared/discv5/driver.ts';
 import type { PacketRecord } from '../../shared/discv5/engine.ts';
 import { summarizeMessage } from '../../shared/discv5/messages.ts';
@@ -12,7 +15,7 @@ import { SPEC_VECTORS } from '../../shared/discv5/spec-vectors.ts';
 import { createEnr, encodeEnrText, type Enr } from '../../shared/enr/index.ts';
 import { openTunnel, type TunnelClient } from '../../shared/tunnel/client.ts';
 import { endpointKey, type DatagramSocket, type Endpoint } from '../../shared/transport.ts';
-import type { CommandOutcome, FromWorker, HeldItem, PacketInfo, ReplayInfo, ToWorker } from '../lib/protocol.ts';
+import type { CommandOutcome, ConformanceUpdate, FromWorker, HeldItem, PacketInfo, ReplayInfo, ToWorker } from '../lib/protocol.ts';
 import { GatedSocket, VirtualClock, type HeldDatagram } from './gate.ts';
 
 interface WorkerScope {
@@ -39,6 +42,11 @@ let driver: Discv5Driver | undefined;
 let gate: GatedSocket | undefined;
 let tunnel: TunnelClient | undefined;
 const clock = new VirtualClock();
+/** One numbering for the packets of your node and of the conformance tester: one timeline. */
+let packetCount = 0;
+const nextPacketSeq = () => ++packetCount;
+/** The conformance run in progress: stop(reason) ends it and closes its sockets. */
+let conformance: { stop(reason: string): void } | undefined;
 
 let stepMode = false;
 let playing = false;
@@ -91,6 +99,8 @@ function schedulePlay(): void {
 }
 
 function setStepMode(on: boolean): void {
+  // Step mode stops the clock; the tester's waits need it running.
+  if (on) conformance?.stop('Step mode was turned on: it stops the clock the scenarios wait with');
   stepMode = on;
   playing = false;
   clearTimeout(playTimer);
@@ -134,7 +144,7 @@ function attach(sock: DatagramSocket): void {
   const local = sock.local;
   if (!node) {
     const enr = createEnr({ privateKey: privateKey!, seq: enrSeq, ...(local.ip.includes(':') ? { ip6: local.ip, udp6: local.port } : { ip: local.ip, udp: local.port }) });
-    node = new Discv5Node({ privateKey: privateKey!, enr, requestTimeoutMs: REQUEST_TIMEOUT_MS });
+    node = new Discv5Node({ privateKey: privateKey!, enr, requestTimeoutMs: REQUEST_TIMEOUT_MS, packetSeq: nextPacketSeq });
   } else {
     const current = node.enr;
     const same = local.ip.includes(':') ? current.ip6 === local.ip && current.udp6 === local.port : current.ip === local.ip && current.udp === local.port;
@@ -152,6 +162,7 @@ function attach(sock: DatagramSocket): void {
 }
 
 function detach(): void {
+  conformance?.stop('the connection to the bridge was lost');
   driver?.close();
   driver = undefined;
   gate = undefined;
@@ -251,6 +262,74 @@ function command(msg: Extract<ToWorker, { type: 'command' }>): void {
   }
 }
 
+// ---------------------------------------------------------------- conformance
+
+const updateConformance = (update: ConformanceUpdate) => post({ type: 'conformance', update, at: clock.now() });
+
+/**
+ * go-ethereum's seven scenarios against a node, from sockets of their own on the bridge (not your
+ * node's): one from the default address, one from 127.0.0.2 for PingMultiIP when the target is on
+ * loopback. Their packets go on the timeline with your node's, numbered from the same counter.
+ */
+async function runConformance(targetText: string): Promise<void> {
+  if (conformance) return;
+  const t = tunnel;
+  if (!t) return updateConformance({ type: 'stopped', reason: 'not connected to the bridge: nothing was sent' });
+  const target = parseTarget(targetText);
+  if (!target.ok) return updateConformance({ type: 'stopped', reason: `invalid target: ${target.error.reason}` });
+  const to = target.value;
+  let stopped: string | undefined;
+  let drive: ReturnType<typeof driveConformance> | undefined;
+  const self = {
+    stop(reason: string) {
+      stopped ??= reason;
+      drive?.stop();
+    },
+  };
+  conformance = self;
+  const sockets = new Map<number, DatagramSocket>();
+  try {
+    const primary = await t.openDatagram();
+    sockets.set(1, primary);
+    const tester: TesterSocket[] = [{ id: 1, role: 'primary', local: primary.local }];
+    let noSecondary: string | undefined;
+    if (!to.endpoint.ip.startsWith('127.')) noSecondary = 'the target is not on loopback: the bridge has one source address for it';
+    else {
+      try {
+        const second = await t.openDatagram({ ip: '127.0.0.2' });
+        sockets.set(2, second);
+        tester.push({ id: 2, role: 'secondary', local: second.local });
+      } catch (e) {
+        noSecondary = `the bridge could not open a socket on 127.0.0.2 (${(e as Error).message})`;
+      }
+    }
+    if (stopped) return updateConformance({ type: 'stopped', reason: stopped });
+    updateConformance({ type: 'started', sources: tester.map((s) => endpointKey(s.local)).join(' and '), ...(noSecondary ? { noSecondary } : {}) });
+    const run = new ConformanceRun(DISCV5_SCENARIOS, { target: to, sockets: tester, packetSeq: nextPacketSeq, waitMs: REQUEST_TIMEOUT_MS / 2, ...(noSecondary ? { noSecondaryReason: noSecondary } : {}) });
+    drive = driveConformance(run, sockets, clock.now, {
+      event: (e) => {
+        if (e.type === 'packet') {
+          const p = e.packet;
+          post({ type: 'packet', packet: { ...info(p, p.direction === 'out' ? (p.peerId ?? '') : toHex(e.localId)), tester: { conn: e.conn, scenario: e.scenario } } });
+        } else if (e.type === 'scenario-start') updateConformance({ type: 'scenario-start', name: e.name });
+        else if (e.type === 'step') updateConformance({ type: 'step', scenario: e.scenario, text: e.text });
+        else if (e.type === 'scenario-end') updateConformance({ type: 'scenario-end', result: e.result });
+        else if (e.type === 'done') updateConformance({ type: 'done', results: e.results });
+      },
+      trace: (record) => post({ type: 'trace', record }),
+      error: (e) => post({ type: 'notice', level: 'error', text: `The bridge did not send a tester datagram: ${e.message}`, at: clock.now() }),
+    });
+    if (stopped) drive.stop();
+    await drive.results;
+    if (stopped) updateConformance({ type: 'stopped', reason: stopped });
+  } catch (e) {
+    updateConformance({ type: 'stopped', reason: `could not open the tester's sockets on the bridge: ${(e as Error).message}` });
+  } finally {
+    for (const s of sockets.values()) s.close();
+    if (conformance === self) conformance = undefined;
+  }
+}
+
 function replay(): void {
   const run = replaySpecHandshake();
   const idA = toHex(run.nodeA.enr.nodeId);
@@ -313,5 +392,12 @@ scope.onmessage = (ev) => {
       return;
     case 'replay':
       return replay();
+    case 'conformance':
+      if (stepMode) return updateConformance({ type: 'stopped', reason: 'turn Step off first: the scenarios wait on a running clock' });
+      void runConformance(msg.target);
+      return;
+    case 'conformance-stop':
+      conformance?.stop('stopped by you');
+      return;
   }
 };
