@@ -62,9 +62,9 @@ export class ReadGate {
   /** A frame read from the WebSocket: handled now, or queued behind the ones waiting. */
   push(frame: Buffer): void {
     if (this.closed) return;
-    if (this.paused) this.queue!.push(frame); // the rest of a socket read that came in after the pause
-    else if (this.admit()) this.hooks.handle(frame);
-    else this.queue!.push(frame);
+    if (!this.paused && this.admit()) return this.hooks.handle(frame);
+    // The rest of a socket read that came in after the pause; none once admit() closed the session.
+    if (!this.closed) this.queue!.push(frame);
   }
 
   /** Is the WebSocket paused by this gate? */

@@ -24,6 +24,16 @@ function gate(rate: number, closeAfterMs = 60_000) {
 const frame = (i: number) => Buffer.from(Uint32Array.of(i).buffer).reverse(); // big-endian i
 
 describe('read gate', () => {
+  it('a frame that arrives as the session is closed for its budget is dropped, not a crash', () => {
+    // closeAfterMs 0: the first hold closes at once, inside push().
+    const { g, log } = gate(1, 0);
+    g.push(frame(1));
+    expect(() => g.push(frame(2))).not.toThrow();
+    expect(() => g.push(frame(3))).not.toThrow();
+    expect(log.overBudget).toBe(1);
+    expect(log.handled).toEqual([1]);
+  });
+
   it('handles at most TURN_FRAMES frames per turn, the rest on later turns, in order', async () => {
     const { g, log } = gate(100_000);
     for (let i = 0; i < 3 * TURN_FRAMES; i++) g.push(frame(i));

@@ -69,9 +69,11 @@ async function fieldValue(page: Page, name: string): Promise<string> {
 
 /** A stranger on loopback: the bridge lets a page hear only sources it may send to, so it is --allow-ed. */
 const STRANGER_IP = '127.0.0.9';
+/** A node of the test's own (not a lab peer): loopback targets need --allow since the bridge was hardened. */
+const OWN_NODE_IP = '127.0.0.8';
 
 beforeAll(async () => {
-  app = await startApp(['--allow', STRANGER_IP]);
+  app = await startApp(['--allow', STRANGER_IP, '--allow', OWN_NODE_IP]);
   browser = await launchChromium();
 }, 240_000);
 
@@ -359,9 +361,9 @@ describe('the playground against npm start', () => {
 
   it('Conformance: the 7 scenarios against a pasted ENR (our own node) pass, their packets on the tester lifeline', async () => {
     // A node of ours on loopback, as `discv5 listen` runs it, pasted as the peer.
-    const socket = await nodeDatagramTransport.openDatagram({ ip: '127.0.0.1', port: 0 });
+    const socket = await nodeDatagramTransport.openDatagram({ ip: OWN_NODE_IP, port: 0 });
     const key = randomPrivateKey(secureRandom);
-    const listener = new Discv5Driver(new Discv5Node({ privateKey: key, enr: createEnr({ privateKey: key, ip: '127.0.0.1', udp: socket.local.port }) }), socket);
+    const listener = new Discv5Driver(new Discv5Node({ privateKey: key, enr: createEnr({ privateKey: key, ip: OWN_NODE_IP, udp: socket.local.port }) }), socket);
     try {
       const page = await openPage();
       await page.getByRole('radio', { name: /Another node/ }).check();
