@@ -12,13 +12,16 @@ import { SPEC_VECTORS } from '../shared/discv5/spec-vectors.ts';
 import { createEnr } from '../shared/enr/index.ts';
 import { secureRandom } from '../shared/random.ts';
 import { endpointKey, type DatagramSocket, type Endpoint } from '../shared/transport.ts';
-import { GatedSocket, VirtualClock } from '../web/worker/gate.ts';
+import { GatedSocket, StepGate, VirtualClock } from '../shared/drive/gate.ts';
 import { handshakeFor, handshakesOf, messagesOf } from '../web/lib/keyschedule.ts';
 import { exportSession, importSession } from '../web/lib/session-file.ts';
 import { parseDistances, parseLookupTarget, parseTalk } from '../web/lib/inputs.ts';
 import { loadKey, nextSeq, noteSeq, parsePrivateKey } from '../web/lib/identity.ts';
 import { lessonFor, LESSONS } from '../web/lessons/discv5.ts';
 import type { PacketInfo } from '../web/lib/protocol.ts';
+import { dissectPacket } from '../web/state/playground.svelte.ts';
+import { encodeMessage } from '../shared/bitcoin/messages.ts';
+import { NETWORKS } from '../shared/bitcoin/spec.ts';
 import { dissectDiscv5 } from '../shared/discv5/dissect-packet.ts';
 
 /** An in-memory UDP: datagrams are delivered on a later microtask, like a real socket event. */
@@ -83,8 +86,8 @@ describe('step mode: a gated socket and a paused clock around a real node', () =
     const a = node(1);
     const b = node(2);
     const clock = new VirtualClock(() => real);
-    const gate = new GatedSocket(wire.open({ ip: '127.0.0.1', port: 1 }), () => (gate.isHolding && gate.queue.length > 0 ? clock.pause() : clock.resume()));
-    const driverA = new Discv5Driver(a, gate, clock.now);
+    const gate: StepGate = new StepGate(() => (gate.isHolding && gate.queue.length > 0 ? clock.pause() : clock.resume()));
+    const driverA = new Discv5Driver(a, new GatedSocket(wire.open({ ip: '127.0.0.1', port: 1 }), gate), clock.now);
     const driverB = new Discv5Driver(b, wire.open({ ip: '127.0.0.1', port: 2 }), () => real);
     const packets: PacketRecord[] = [];
     driverA.listen({ event: (e: NodeEvent) => e.type === 'packet' && packets.push(e.packet) });
@@ -130,8 +133,8 @@ describe('step mode: a gated socket and a paused clock around a real node', () =
     const wire = memoryWire();
     const a = node(11);
     const b = node(12);
-    const gate = new GatedSocket(wire.open({ ip: '127.0.0.1', port: 11 }));
-    const driverA = new Discv5Driver(a, gate);
+    const gate = new StepGate();
+    const driverA = new Discv5Driver(a, new GatedSocket(wire.open({ ip: '127.0.0.1', port: 11 }), gate));
     const driverB = new Discv5Driver(b, wire.open({ ip: '127.0.0.1', port: 12 }));
     driverA.listen({ event: (e) => e.type === 'packet' && e.packet.direction === 'out' && gate.tag(e.packet.raw, e.packet.seq) });
     try {
@@ -216,6 +219,41 @@ describe('key schedule grouping over the spec handshake', () => {
     expect(importSession(JSON.stringify(broken))).toMatchObject({ ok: false, reason: 'packets[1].raw is not hex' });
     broken.packets[1] = { ...doc.packets[1], direction: 'sideways' };
     expect(importSession(JSON.stringify(broken))).toMatchObject({ ok: false, reason: expect.stringContaining('packets[1].direction') });
+  });
+
+  it('exports are version 2 with each packet\'s protocol; a version 1 export (discv5 only, as today\'s app made them) still imports', () => {
+    const text = exportSession({ local: { nodeId: idA }, names: {}, packets, trace: traces, notes: [] }, dissectPacket);
+    const doc = JSON.parse(text);
+    expect(doc.version).toBe(2);
+    expect(doc.protocols).toEqual(['discv5']);
+    expect(doc.packets.every((p: { protocol: string }) => p.protocol === 'discv5')).toBe(true);
+    // The same session as the app wrote it before: version 1, no protocol fields.
+    const v1 = { ...doc, version: 1, protocol: 'discv5', packets: doc.packets.map(({ protocol: _p, ...rest }: { protocol: string }) => rest) };
+    delete v1.protocols;
+    const back = importSession(JSON.stringify(v1));
+    expect(back.ok).toBe(true);
+    if (!back.ok) return;
+    expect(back.session.packets.map((p) => p.protocol)).toEqual(packets.map(() => 'discv5'));
+    expect(back.session.packets[3].message?.type).toBe('PONG');
+    expect(importSession(JSON.stringify({ ...doc, version: 3 }))).toMatchObject({ ok: false, reason: expect.stringContaining('version 3') });
+  });
+
+  it('Bitcoin records round-trip with their connection and stream offset, and are re-dissected from the bytes', () => {
+    const raw = encodeMessage(NETWORKS.regtest, { command: 'verack' });
+    const btc: PacketInfo[] = [{ seq: 1, protocol: 'bitcoin', direction: 'in', at: 5, peer: { ip: '127.0.0.1', port: 18444 }, raw, kind: 'verack', summary: 'verack', conn: 'tcp-1', streamOffset: 124, destId: '' }];
+    const text = exportSession({ local: { nodeId: idA }, names: {}, packets: btc, trace: [], notes: [] }, dissectPacket);
+    const doc = JSON.parse(text);
+    expect(doc.protocols).toEqual(['bitcoin']);
+    expect(doc.packets[0].dissection.layers[0].name).toBe('message header');
+    const back = importSession(text);
+    if (!back.ok) throw new Error(back.reason);
+    expect(back.session.packets[0]).toMatchObject({ protocol: 'bitcoin', conn: 'tcp-1', streamOffset: 124, kind: 'verack' });
+    expect(dissectPacket(back.session.packets[0]).kind).toBe('verack');
+    const bad = JSON.parse(text);
+    bad.packets[0].protocol = 'gopher';
+    expect(importSession(JSON.stringify(bad))).toMatchObject({ ok: false, reason: 'packets[0].protocol "gopher" is not one this page knows' });
+    bad.packets[0] = { ...doc.packets[0], streamOffset: -4 };
+    expect(importSession(JSON.stringify(bad))).toMatchObject({ ok: false, reason: 'packets[0].streamOffset is not a byte offset' });
   });
 });
 

@@ -6,9 +6,21 @@ import type { NodeEvent } from '../../shared/discv5/node.ts';
 import type { TraceRecord } from '../../shared/trace.ts';
 import type { Endpoint } from '../../shared/transport.ts';
 
-/** A packet as the page keeps it: the engine's record minus the decoded Packet (re-derived on demand). */
-export interface PacketInfo extends Omit<PacketRecord, 'packet'> {
-  /** The id the header was masked with: the peer's for packets out, ours for packets in. */
+/**
+ * A wire record as the page keeps it, for any protocol: discv5's engine record minus the decoded
+ * Packet (re-derived on demand), or a stream protocol's message with its connection.
+ */
+export interface PacketInfo extends Omit<PacketRecord, 'packet' | 'kind'> {
+  /** The protocol registry's id (web/protocols); absent in sessions from before there were several: discv5. */
+  protocol?: string;
+  /** discv5: random, ordinary, WHOAREYOU, handshake; Bitcoin: the command. */
+  kind?: string;
+  /** One line: "version 70016 /Satoshi:27.0.0/ height 870000". */
+  summary?: string;
+  /** The TCP connection a stream protocol's message travelled on, and where in it. */
+  conn?: string;
+  streamOffset?: number;
+  /** discv5: the id the header was masked with (the peer's for packets out, ours for packets in); '' otherwise. */
   destId: string;
   /** Step mode: computed but not sent yet (out), shown dashed until released. */
   held?: boolean;
@@ -46,7 +58,11 @@ export type ToWorker =
   | { type: 'replay' }
   /** Run go-ethereum's conformance scenarios against a node (enr: or enode:// text). */
   | { type: 'conformance'; target: string }
-  | { type: 'conformance-stop' };
+  | { type: 'conformance-stop' }
+  /** Bitcoin's version/verack with a host (name or IP, optional :port) on a network. */
+  | { type: 'btc-handshake'; id: number; target: string; network: string }
+  /** Open the page's TCP listener (the recipient role); the answer is 'btc-listening'. */
+  | { type: 'btc-listen'; id: number; network: string };
 
 /** How a conformance run is going, as the worker tells it. */
 export type ConformanceUpdate =
@@ -64,6 +80,8 @@ export interface HeldItem {
   peer: Endpoint;
   /** For packets out: the packet's seq (its record is already on the page). */
   seq?: number;
+  /** A datagram, or bytes of a TCP connection (which may hold part of a message, or several). */
+  transport?: 'udp' | 'tcp';
 }
 
 export type CommandOutcome =
@@ -104,7 +122,8 @@ export type FromWorker =
   | { type: 'held'; items: HeldItem[]; clockPaused: boolean }
   | { type: 'trace'; record: TraceRecord }
   | { type: 'event'; event: OtherEvent; at: number }
-  | { type: 'notice'; level: 'error' | 'info'; text: string; at: number }
+  | { type: 'notice'; level: 'error' | 'info' | 'ok'; text: string; at: number; lane?: string }
+  | { type: 'btc-listening'; id: number; ip?: string; port?: number; error?: string }
   | { type: 'result'; id: number; outcome: CommandOutcome }
   | { type: 'conformance'; update: ConformanceUpdate; at: number }
   | { type: 'replay'; replay: ReplayInfo };

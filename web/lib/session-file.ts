@@ -8,9 +8,11 @@ import type { PacketKind } from '../../shared/discv5/engine.ts';
 import type { TraceRecord } from '../../shared/trace.ts';
 import type { Endpoint } from '../../shared/transport.ts';
 import type { PacketInfo } from './protocol.ts';
+import { isProtocolId } from '../protocols/registry.ts';
 
 export const FORMAT = 'handshake-lab/session';
-export const VERSION = 1;
+/** 2: packets name their protocol (and a stream's connection); 1 (discv5 only) still imports. */
+export const VERSION = 2;
 const MAX_PACKETS = 20_000;
 const MAX_BYTES = 65_535;
 const KINDS: PacketKind[] = ['random', 'ordinary', 'WHOAREYOU', 'handshake'];
@@ -39,6 +41,10 @@ export function exportSession(s: SessionData, dissect: (p: PacketInfo) => Dissec
     const d = dissect(p);
     return {
       seq: p.seq,
+      protocol: p.protocol ?? 'discv5',
+      ...(p.conn ? { conn: p.conn } : {}),
+      ...(p.streamOffset !== undefined ? { streamOffset: p.streamOffset } : {}),
+      ...(p.summary ? { summary: p.summary } : {}),
       direction: p.direction,
       at: p.at,
       peer: p.peer,
@@ -54,7 +60,8 @@ export function exportSession(s: SessionData, dissect: (p: PacketInfo) => Dissec
       dissection: { kind: d.kind, summary: d.summary, ...(d.error ? { error: d.error } : {}), layers: d.layers.map((l) => ({ name: l.name, ...(l.note ? { note: l.note } : {}), bytes: toHex(l.bytes), fields: l.fields.map(fieldJson) })) },
     };
   });
-  return JSON.stringify({ format: FORMAT, version: VERSION, protocol: 'discv5', exportedAt: exportedAt.toISOString(), local: s.local, names: s.names, packets, trace: s.trace, notes: s.notes }, null, 1);
+  const protocols = [...new Set(packets.map((p) => p.protocol))];
+  return JSON.stringify({ format: FORMAT, version: VERSION, protocols, exportedAt: exportedAt.toISOString(), local: s.local, names: s.names, packets, trace: s.trace, notes: s.notes }, null, 1);
 }
 
 export type ImportResult = { ok: true; session: SessionData } | { ok: false; reason: string };
@@ -84,16 +91,21 @@ function endpoint(v: unknown, what: string): Endpoint {
   return { ip: str(v.ip, `${what}.ip`, 64), port };
 }
 
-function packet(v: unknown, i: number): PacketInfo {
+function packet(v: unknown, i: number, version: number): PacketInfo {
   const w = `packets[${i}]`;
   if (!isObj(v)) return bad(`${w} is not an object`);
   const direction = v.direction === 'in' || v.direction === 'out' ? v.direction : bad(`${w}.direction must be "in" or "out"`);
+  // Version 1 files hold discv5 only.
+  const protocol = version === 1 || v.protocol === undefined ? 'discv5' : str(v.protocol, `${w}.protocol`, 20);
+  if (!isProtocolId(protocol)) bad(`${w}.protocol "${protocol}" is not one this page knows`);
+  if (protocol !== 'discv5') return streamPacket(v, w, protocol, direction);
   const kind = v.kind === undefined ? undefined : KINDS.includes(v.kind as PacketKind) ? (v.kind as PacketKind) : bad(`${w}.kind is unknown`);
   const raw = bytes(v.raw, `${w}.raw`);
   const plaintext = v.plaintext === undefined ? undefined : bytes(v.plaintext, `${w}.plaintext`);
   const decoded = plaintext ? decodeMessage(plaintext) : undefined;
   return {
     seq: num(v.seq, `${w}.seq`),
+    protocol,
     direction,
     at: num(v.at, `${w}.at`),
     peer: endpoint(v.peer, `${w}.peer`),
@@ -105,6 +117,29 @@ function packet(v: unknown, i: number): PacketInfo {
     ...(decoded?.ok ? { message: decoded.value } : {}),
     ...(v.messageKey !== undefined ? { messageKey: bytes(v.messageKey, `${w}.messageKey`) } : {}),
     ...(v.retransmit === true ? { retransmit: true } : {}),
+    ...(v.rejected !== undefined ? { rejected: str(v.rejected, `${w}.rejected`) } : {}),
+    ...(v.note !== undefined ? { note: str(v.note, `${w}.note`) } : {}),
+  };
+}
+
+/** A stream protocol's message: bytes, its connection and place in it; everything shown is re-read from the bytes. */
+function streamPacket(v: Record<string, unknown>, w: string, protocol: string, direction: 'in' | 'out'): PacketInfo {
+  const kind = v.kind === undefined ? undefined : str(v.kind, `${w}.kind`, 40);
+  if (kind !== undefined && !/^[\x20-\x7e]+$/.test(kind)) bad(`${w}.kind must be printable text`);
+  const streamOffset = v.streamOffset === undefined ? undefined : num(v.streamOffset, `${w}.streamOffset`);
+  if (streamOffset !== undefined && (!Number.isInteger(streamOffset) || streamOffset < 0)) bad(`${w}.streamOffset is not a byte offset`);
+  return {
+    seq: num(v.seq, `${w}.seq`),
+    protocol,
+    direction,
+    at: num(v.at, `${w}.at`),
+    peer: endpoint(v.peer, `${w}.peer`),
+    destId: '',
+    raw: bytes(v.raw, `${w}.raw`),
+    ...(kind ? { kind } : {}),
+    ...(v.conn !== undefined ? { conn: str(v.conn, `${w}.conn`, 40) } : {}),
+    ...(streamOffset !== undefined ? { streamOffset } : {}),
+    ...(v.summary !== undefined ? { summary: str(v.summary, `${w}.summary`, 400) } : {}),
     ...(v.rejected !== undefined ? { rejected: str(v.rejected, `${w}.rejected`) } : {}),
     ...(v.note !== undefined ? { note: str(v.note, `${w}.note`) } : {}),
   };
@@ -145,7 +180,8 @@ export function importSession(text: string): ImportResult {
       return { ok: false, reason: `not JSON: ${(e as Error).message}` };
     }
     if (!isObj(doc) || doc.format !== FORMAT) return { ok: false, reason: `not a Handshake Lab session (format "${FORMAT}" expected)` };
-    if (doc.version !== VERSION) return { ok: false, reason: `session format version ${String(doc.version)} is not supported (only ${VERSION})` };
+    if (doc.version !== 1 && doc.version !== VERSION) return { ok: false, reason: `session format version ${String(doc.version)} is not supported (1 and ${VERSION} are)` };
+    const version = doc.version;
     const list = Array.isArray(doc.packets) ? doc.packets : bad('packets must be a list');
     if (list.length > MAX_PACKETS) bad(`${list.length} packets: at most ${MAX_PACKETS}`);
     const local = isObj(doc.local) ? doc.local : bad('local must be an object');
@@ -159,7 +195,7 @@ export function importSession(text: string): ImportResult {
       session: {
         local: { nodeId: hexId(local.nodeId, 'local.nodeId'), ...(typeof local.enr === 'string' ? { enr: local.enr.slice(0, 1000) } : {}) },
         names,
-        packets: list.map(packet),
+        packets: list.map((p, i) => packet(p, i, version)),
         trace: (Array.isArray(doc.trace) ? doc.trace : []).slice(0, MAX_PACKETS * 8).map(traceRecord),
         notes,
       },

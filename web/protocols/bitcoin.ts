@@ -88,6 +88,13 @@ export const bitcoinView: ProtocolView = {
   ],
   layerSteps: { 'message header': '', payload: 'the header’s length says how many bytes follow; SHA256(SHA256(payload)) must start with the checksum' },
   narrate,
+  legend: [
+    { label: 'version', color: COLORS.version },
+    { label: 'verack', color: COLORS.verack },
+    { label: 'feature negotiation', color: COLORS.wtxidrelay },
+    { label: 'other message', color: 'var(--k-ordinary)' },
+    { label: 'refused', color: 'var(--k-rejected)' },
+  ],
   noKeySchedule: 'Bitcoin’s v1 transport is not encrypted: there are no keys. Each message is checked by its SHA256d checksum (see the header’s checksum field). The encrypted v2 transport (BIP 324) is a future lesson.',
 };
 

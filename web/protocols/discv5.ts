@@ -40,7 +40,7 @@ export const discv5View: ProtocolView = {
   },
   color: (r) => (r.rejected || !r.kind ? 'var(--k-rejected)' : (COLORS[r.kind] ?? 'var(--k-ordinary)')),
   facts: (r, ctx) => [
-    { label: 'masked for', value: r.direction === 'out' ? `${shortId(r.destId ?? '')} (their id)` : `${shortId(r.destId ?? '')} (${ctx.replay ? 'node A' : 'your id'})` },
+    { label: 'masked for', value: r.direction === 'out' ? `${shortId(r.destId ?? '')} (their id)` : `${shortId(r.destId ?? '')} (${ctx.ourId})` },
   ],
   layerSteps: {
     'unmasked header': 'unmask: AES-128-CTR, key = dest-id[:16], iv = masking-iv',
@@ -51,4 +51,11 @@ export const discv5View: ProtocolView = {
     'record (RLP)': '',
   },
   narrate,
+  legend: [
+    { label: 'random packet', color: COLORS.random },
+    { label: 'WHOAREYOU', color: COLORS.WHOAREYOU },
+    { label: 'handshake', color: COLORS.handshake },
+    { label: 'message', color: COLORS.ordinary },
+    { label: 'rejected', color: 'var(--k-rejected)' },
+  ],
 };

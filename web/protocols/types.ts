@@ -55,11 +55,13 @@ export interface ProtocolView {
   messageLabel(r: RecordView): string;
   /** A CSS colour for the arrow and label. */
   color(r: RecordView): string;
-  /** Facts above the inspector beside size and time. */
-  facts(r: RecordView, ctx: { replay: boolean }): { label: string; value: string }[];
+  /** Facts above the inspector beside size and time; `ourId` names whose id "we" are ("your id", "node A"…). */
+  facts(r: RecordView, ctx: { ourId: string }): { label: string; value: string }[];
   /** What turns one inspector layer into the next (shown between the layer tabs). */
   layerSteps: Record<string, string>;
   narrate(m: Moment): Narration;
+  /** The timeline's legend: the kinds this protocol's arrows come in. */
+  legend: { label: string; color: string }[];
   /** When there is no key schedule to show, why (plain words). */
   noKeySchedule?: string;
 }

@@ -1,10 +1,11 @@
 // The page's state: one class, fed by the node worker's messages, read by the components.
 // Components call its methods (callback props); nothing else talks to the worker.
-import { parseHex, toHex } from '../../shared/bytes.ts';
+import { toHex } from '../../shared/bytes.ts';
 import { DISCV5_SCENARIOS } from '../../shared/discv5/conformance/scenarios.ts';
 import { parseTarget } from '../../shared/discv5/contact.ts';
 import type { NodeContact } from '../../shared/discv5/engine.ts';
-import { dissectDiscv5 } from '../../shared/discv5/dissect-packet.ts';
+import { viewOf } from '../protocols/registry.ts';
+import { toPcapng } from '../../shared/pcapng.ts';
 import type { Dissection } from '../../shared/dissect.ts';
 import { dissectEnr, parseEnrText, type Enr } from '../../shared/enr/index.ts';
 import { secureRandom } from '../../shared/random.ts';
@@ -17,7 +18,8 @@ import type { Action, CommandOutcome, ConformanceUpdate, FromWorker, WorkerBatch
 import { shortId } from '../lib/names.ts';
 
 export type { Discv5LabPeer as LabPeer } from '../../shared/lab.ts';
-import type { Discv5LabPeer as LabPeer, LabPeerInfo } from '../../shared/lab.ts';
+import type { BitcoinLabPeer, Discv5LabPeer as LabPeer, LabPeerInfo } from '../../shared/lab.ts';
+import { BitcoinState } from './bitcoin.svelte.ts';
 
 export interface Lane {
   key: string;
@@ -45,7 +47,7 @@ export interface SessionView {
   vectors?: Map<number, NonNullable<ReplayPacketInfo['vector']>>;
 }
 
-export type ActionName = 'ping' | 'findnode' | 'talkreq' | 'drop' | 'lookup' | 'inbound';
+export type ActionName = 'ping' | 'findnode' | 'talkreq' | 'drop' | 'lookup' | 'inbound' | 'handshake' | 'connect-in';
 
 export interface ActionResult {
   action: ActionName;
@@ -155,6 +157,13 @@ export class Playground {
   private storage: StorageLike | undefined;
   private commandId = 0;
   private readonly pending = new Map<number, ActionName>();
+  private readonly listenWaiters = new Map<number, (m: Extract<FromWorker, { type: 'btc-listening' }>) => void>();
+
+  // ---------------------------------------------------------------- protocols
+  /** The protocol the side panel acts with; every protocol's records share the one timeline. */
+  protocol = $state<'discv5' | 'bitcoin'>('discv5');
+  /** Bitcoin's own choices (targets, network, the page's listener). */
+  readonly bitcoin = new BitcoinState();
   private readonly index = new Map<number, number>();
   private readonly endpointIds = new Map<string, string>();
   private noteId = 0;
@@ -199,6 +208,7 @@ export class Playground {
       if (!r.ok) throw new Error(r.status === 403 ? 'the bridge refused the token: open the URL that npm start printed' : `${r.status} ${r.statusText}`);
       const body = (await r.json()) as { peers?: LabPeerInfo[] };
       this.lab = (body.peers ?? []).filter((p): p is LabPeer => p.protocol === 'discv5' && typeof p.enr === 'string' && typeof p.nodeId === 'string');
+      this.bitcoin.setLab((body.peers ?? []).filter((p): p is BitcoinLabPeer => p.protocol === 'bitcoin' && typeof p.ip === 'string' && Number.isInteger(p.tcp)));
       this.labError = this.lab.length === 0 ? 'no lab is running (npm start -- --no-lab): paste an ENR below' : undefined;
       if (!this.targetChoice || (this.targetChoice.startsWith('lab:') && !this.lab.some((p) => `lab:${p.nodeId}` === this.targetChoice)))
         this.targetChoice = this.lab.length ? `lab:${this.lab[0].nodeId}` : 'custom';
@@ -302,7 +312,11 @@ export class Playground {
           this.onEvent(m.event, m.at);
           break;
         case 'notice':
-          this.note(m.level, m.text, m.at);
+          this.note(m.level, m.text, m.at, m.lane);
+          break;
+        case 'btc-listening':
+          this.listenWaiters.get(m.id)?.(m);
+          this.listenWaiters.delete(m.id);
           break;
         case 'result':
           this.onResult(m.id, m.outcome);
@@ -426,6 +440,8 @@ export class Playground {
   }
 
   nameOf(nodeId: string | undefined, endpoint?: Endpoint): string {
+    const btcLab = !nodeId && endpoint ? this.bitcoin.labAt(endpoint) : undefined;
+    if (btcLab) return btcLab.name;
     const id = nodeId ?? (endpoint ? this.endpointIds.get(endpointKey(endpoint)) : undefined);
     if (id && this.identity && id === this.identity.nodeId) return 'you';
     const lab = id ? this.lab.find((p) => p.nodeId === id) : endpoint ? this.lab.find((p) => p.ip === endpoint.ip && p.udp === endpoint.port) : undefined;
@@ -435,6 +451,8 @@ export class Playground {
   }
 
   laneOf(p: PacketInfo): string {
+    // A stream protocol's lane is its peer's TCP endpoint: one per connection.
+    if (p.conn) return `tcp:${endpointKey(p.peer)}`;
     if (p.direction === 'out') return p.destId;
     return p.peerId ?? this.endpointIds.get(endpointKey(p.peer)) ?? this.lab.find((l) => l.ip === p.peer.ip && l.udp === p.peer.port)?.nodeId ?? endpointKey(p.peer);
   }
@@ -450,6 +468,7 @@ export class Playground {
     const addLane = (key: string, endpoint?: Endpoint) => {
       if (seen.has(key)) return;
       seen.add(key);
+      if (key.startsWith('tcp:') && endpoint) return void lanes.push({ key, ...this.bitcoin.laneName(endpoint) });
       const lab = this.lab.find((l) => l.nodeId === key);
       const name = this.nameOf(/^[0-9a-f]{64}$/.test(key) ? key : undefined, endpoint);
       const sub = lab ? `${lab.ip}:${lab.udp}` : endpoint ? endpointKey(endpoint) : '';
@@ -470,7 +489,7 @@ export class Playground {
     while (n < this.notes.length) items.push({ type: 'note', ...this.notes[n++] });
     this.held.forEach((h, i) => {
       if (h.direction !== 'in') return;
-      const lane = this.endpointIds.get(endpointKey(h.peer)) ?? this.lab.find((l) => l.ip === h.peer.ip && l.udp === h.peer.port)?.nodeId ?? endpointKey(h.peer);
+      const lane = h.transport === 'tcp' ? `tcp:${endpointKey(h.peer)}` : (this.endpointIds.get(endpointKey(h.peer)) ?? this.lab.find((l) => l.ip === h.peer.ip && l.udp === h.peer.port)?.nodeId ?? endpointKey(h.peer));
       addLane(lane, h.peer);
       items.push({ type: 'arrival', id: i, size: h.size, lane });
     });
@@ -615,6 +634,75 @@ export class Playground {
     const c = this.conformance;
     if (!c || c.scenarios.find((r) => r.name === name)?.firstSeq !== undefined) return;
     this.conformance = { ...c, scenarios: c.scenarios.map((r) => (r.name === name ? { ...r, firstSeq: seq } : r)) };
+  }
+
+  // ---------------------------------------------------------------- Bitcoin actions
+
+  setProtocol(p: 'discv5' | 'bitcoin'): void {
+    this.protocol = p;
+    this.result = undefined;
+  }
+
+  /** version/verack with the chosen Bitcoin lab node or host. */
+  btcHandshake(): void {
+    const t = this.bitcoin.target;
+    if (!t.ok) {
+      this.inputError = { ...this.inputError, target: t.reason };
+      return;
+    }
+    if (!this.connected) {
+      this.result = { action: 'handshake', ok: false, text: 'not connected to the bridge: nothing was sent (it reconnects by itself)' };
+      return;
+    }
+    const id = ++this.commandId;
+    this.pending.set(id, 'handshake');
+    this.busy = { ...this.busy, handshake: true };
+    this.result = undefined;
+    this.inputError = { ...this.inputError, target: undefined };
+    if (this.view !== 'live') this.view = 'live';
+    this.post({ type: 'btc-handshake', id, target: t.text, network: t.network });
+  }
+
+  /** Opens the page's TCP listener on the bridge (once), then asks the chosen lab node to dial it: you are the recipient. */
+  async askBtcToConnect(): Promise<void> {
+    const t = this.bitcoin.target;
+    if (!t.ok || !t.labPeer) {
+      this.result = { action: 'connect-in', ok: false, text: 'choose a Bitcoin lab node: only lab nodes can be asked to connect to you' };
+      return;
+    }
+    if (!this.connected) {
+      this.result = { action: 'connect-in', ok: false, text: 'not connected to the bridge: nothing was sent' };
+      return;
+    }
+    if (this.view !== 'live') this.view = 'live';
+    this.busy = { ...this.busy, 'connect-in': true };
+    this.result = undefined;
+    try {
+      const id = ++this.commandId;
+      const l = await new Promise<Extract<FromWorker, { type: 'btc-listening' }>>((resolve) => {
+        this.listenWaiters.set(id, resolve);
+        this.post({ type: 'btc-listen', id, network: t.network });
+      });
+      if (l.error || !l.ip || !l.port) {
+        this.result = { action: 'connect-in', ok: false, text: `could not open your TCP listener on the bridge: ${l.error ?? 'no address'}` };
+        return;
+      }
+      this.bitcoin.listening = { ip: l.ip, port: l.port };
+      this.bitcoin.dialler = t.labPeer.name;
+      const r = await fetch(`/lab/connect?token=${encodeURIComponent(this.token)}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ peer: t.labPeer.name, ip: l.ip, port: l.port }),
+      });
+      const body = (await r.json().catch(() => ({}))) as { ok?: boolean; rttMs?: number; error?: string; version?: number; agent?: string };
+      this.result = r.ok && body.ok
+        ? { action: 'connect-in', ok: true, text: `${t.labPeer.name} dialled your listener ${l.ip}:${l.port} and completed version/verack with your node (it saw ${body.agent ?? '?'}, protocol ${body.version ?? '?'})`, ...(body.rttMs !== undefined ? { rttMs: body.rttMs } : {}) }
+        : { action: 'connect-in', ok: false, text: body.error ?? `the bridge answered ${r.status}` };
+    } catch (e) {
+      this.result = { action: 'connect-in', ok: false, text: `could not reach the bridge: ${(e as Error).message}` };
+    } finally {
+      this.busy = { ...this.busy, 'connect-in': false };
+    }
   }
 
   /** Asks the selected lab node to ping the browser node (it starts the handshake: you are the recipient). */
@@ -789,6 +877,15 @@ export class Playground {
     );
   }
 
+  /** The session (the view on screen) as pcapng for Wireshark: our side is the browser node's socket on the bridge. */
+  exportPcapng(): { ok: true; bytes: Uint8Array } | { ok: false; reason: string } {
+    const packets = this.current.packets.filter((p) => !p.held);
+    if (packets.length === 0) return { ok: false, reason: 'no packets yet' };
+    const local = this.identity?.local ?? { ip: '127.0.0.1', port: 0 };
+    const r = toPcapng(packets, { local, application: 'Handshake Lab (browser)' });
+    return r.ok ? { ok: true, bytes: r.value } : { ok: false, reason: r.error.reason };
+  }
+
   importJson(text: string): void {
     const r = importSession(text);
     if (!r.ok) {
@@ -811,11 +908,8 @@ function mark(name: string): void {
   if (typeof performance !== 'undefined' && performance.getEntriesByName(name).length === 0) performance.mark(name);
 }
 
-/** The dissection of one packet as the inspector shows it. */
-export function dissectPacket(p: PacketInfo): Dissection {
-  const destId = parseHex(p.destId) ?? new Uint8Array(32);
-  return dissectDiscv5(p.raw, destId, { ...(p.plaintext ? { plaintext: p.plaintext } : {}), random: p.kind === 'random' });
-}
+/** The dissection of one record as the inspector shows it: its protocol's own view. */
+export const dissectPacket = (p: PacketInfo): Dissection => viewOf(p).dissect(p);
 
 function logDistanceHex(a: string, b: string): number {
   for (let i = 0; i < 64; i++) {

@@ -6,6 +6,7 @@ import { NETWORKS, NODE_NETWORK, NODE_WITNESS, type NetworkName } from '../../sh
 import { EngineDriver } from '../../shared/drive/driver.ts';
 import type { WireRecord } from '../../shared/engine.ts';
 import { normalizeIp } from '../../shared/tunnel/ip.ts';
+import { parseBitcoinTarget } from '../../shared/bitcoin/target.ts';
 import { secureRandom } from '../../shared/random.ts';
 import { endpointKey, type Endpoint, type StreamConnection, type StreamTransport } from '../../shared/transport.ts';
 
@@ -22,30 +23,11 @@ export interface BitcoinHostDeps {
 
 export type HandshakeResult = { ok: true; summary: string; rttMs: number; detail: Record<string, string> } | { ok: false; reason: string };
 
-/** "host", "host:port", "[v6]:port", "1.2.3.4" → host and port (the network's default when absent). */
-export function parseBitcoinTarget(text: string, defaultPort: number): { host: string; port: number } | { error: string } {
-  const t = text.trim();
-  if (!t) return { error: 'type a host name or an IP address (optionally :port)' };
-  let host = t;
-  let port = defaultPort;
-  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(t);
-  const hp = /^([^:]+):(\d+)$/.exec(t);
-  if (v6) {
-    host = v6[1];
-    if (v6[2] !== undefined) port = Number(v6[2]);
-  } else if (hp) {
-    host = hp[1];
-    port = Number(hp[2]);
-  }
-  if (!Number.isInteger(port) || port < 1 || port > 65535) return { error: `port must be 1–65535` };
-  if (normalizeIp(host) === undefined && !/^[A-Za-z0-9.-]{1,253}$/.test(host)) return { error: `“${host}” is neither an IP address nor a host name` };
-  return { host, port };
-}
-
 export class BitcoinHost {
   private readonly engines = new Map<NetworkName, { engine: BitcoinEngine; driver: EngineDriver<unknown, BitcoinEvent> }>();
   private readonly waiting = new Map<string, (r: HandshakeResult) => void>();
-  private readonly lanes = new Map<string, string>();
+  /** Each connection's peer: notes are put on its lane (the page keys lanes by endpoint). */
+  private readonly peers = new Map<string, Endpoint>();
   private nextConn = 1;
 
   constructor(private readonly deps: BitcoinHostDeps) {}
@@ -79,7 +61,6 @@ export class BitcoinHost {
     }
     const to: Endpoint = { ip, port: t.port };
     const conn = `tcp-${this.nextConn++}`;
-    this.lanes.set(conn, endpointKey(to));
     const { driver } = this.engineFor(network);
     return new Promise((resolve) => {
       this.waiting.set(conn, resolve);
@@ -100,13 +81,12 @@ export class BitcoinHost {
   }
 
   private onEvent(e: BitcoinEvent): void {
-    const lane = e.conn;
+    if (e.type === 'started') this.peers.set(e.conn, e.peer);
+    const peer = this.peers.get(e.conn);
+    const lane = peer ? endpointKey(peer) : '';
     switch (e.type) {
       case 'started':
-        this.deps.note('info', e.direction === 'outbound' ? `TCP: connecting to ${endpointKey(e.peer)} through the bridge…` : `TCP: ${endpointKey(e.peer)} connected to you`, lane);
-        break;
-      case 'connected':
-        this.deps.note('info', `TCP connection open (${e.conn}): the handshake can start`, lane);
+        this.deps.note('info', e.direction === 'outbound' ? `TCP: connecting to ${endpointKey(e.peer)} through the bridge (${e.conn}); the side that connects speaks first` : `TCP: ${endpointKey(e.peer)} connected to your listener (${e.conn}); it speaks first`, lane);
         break;
       case 'outcome': {
         const v = e.peerVersion;
@@ -123,6 +103,7 @@ export class BitcoinHost {
       }
       case 'closed':
         this.deps.note('info', `TCP connection ${e.conn} closed${e.reason === 'by-us' ? ' by your node' : ` (${e.reason})`}`, lane);
+        this.peers.delete(e.conn);
         break;
     }
   }

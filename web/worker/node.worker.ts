@@ -16,7 +16,11 @@ import { createEnr, encodeEnrText, type Enr } from '../../shared/enr/index.ts';
 import { openTunnel, type TunnelClient } from '../../shared/tunnel/client.ts';
 import { endpointKey, type DatagramSocket, type Endpoint } from '../../shared/transport.ts';
 import type { CommandOutcome, ConformanceUpdate, FromWorker, HeldItem, PacketInfo, ReplayInfo, ToWorker } from '../lib/protocol.ts';
-import { GatedSocket, VirtualClock, type HeldDatagram } from './gate.ts';
+import { GatedSocket, GatedStreams, gateStream, StepGate, VirtualClock, type HeldStep } from '../../shared/drive/gate.ts';
+import { isNetworkName, type NetworkName } from '../../shared/bitcoin/spec.ts';
+import type { WireRecord } from '../../shared/engine.ts';
+import type { StreamListener } from '../../shared/transport.ts';
+import { BitcoinHost } from './bitcoin-host.ts';
 
 interface WorkerScope {
   postMessage(m: FromWorker | { type: 'batch'; items: FromWorker[] }): void;
@@ -39,7 +43,13 @@ let enrSeq = 1n;
 let tunnelUrl = '';
 let node: Discv5Node | undefined;
 let driver: Discv5Driver | undefined;
-let gate: GatedSocket | undefined;
+/** Step mode's one queue, for the node's UDP socket and every Bitcoin TCP connection. */
+const gate = new StepGate(() => onGateChanged());
+let udp: GatedSocket | undefined;
+let btc: BitcoinHost | undefined;
+let btcListener: StreamListener | undefined;
+/** The network an accepted peer is greeted on (the page's choice when it opened the listener). */
+let listenNetwork: NetworkName = 'regtest';
 let tunnel: TunnelClient | undefined;
 const clock = new VirtualClock();
 /** One numbering for the packets of your node and of the conformance tester: one timeline. */
@@ -61,14 +71,19 @@ let heldPostQueued = false;
 // ---------------------------------------------------------------- step mode
 
 function heldItems(): HeldItem[] {
-  return (gate?.queue ?? []).map((q) =>
-    q.direction === 'out' ? { direction: 'out', size: q.bytes.length, peer: q.to, ...(q.seq !== undefined ? { seq: q.seq } : {}) } : { direction: 'in', size: q.bytes.length, peer: q.from },
-  );
+  // A stream's end waits behind its data but is no step of its own.
+  return gate.queue
+    .filter((q) => q.transport !== 'tcp-end')
+    .map((q) =>
+      q.direction === 'out'
+        ? { direction: 'out', size: q.bytes.length, peer: q.to, transport: q.transport === 'udp' ? 'udp' : 'tcp', ...(q.seq !== undefined ? { seq: q.seq } : {}) }
+        : { direction: 'in', size: q.bytes.length, peer: q.from, transport: q.transport === 'udp' ? 'udp' : 'tcp' },
+    );
 }
 
 /** The clock stands still while anything waits for the user; the page hears about it once per turn. */
 function onGateChanged(): void {
-  const paused = !!gate && gate.isHolding && gate.queue.length > 0;
+  const paused = gate.isHolding && gate.queue.length > 0;
   if (paused) clock.pause();
   else clock.resume();
   if (!heldPostQueued) {
@@ -81,17 +96,16 @@ function onGateChanged(): void {
   }
 }
 
-function released(items: (HeldDatagram | undefined)[]): void {
+function released(items: (HeldStep | undefined)[]): void {
   for (const item of items) if (item?.direction === 'out' && item.seq !== undefined) post({ type: 'released', seq: item.seq });
 }
 
 function step(): void {
-  if (!gate) return;
   released([gate.release()]);
 }
 
 function schedulePlay(): void {
-  if (!playing || !stepMode || playTimer !== undefined || !gate || gate.queue.length === 0) return;
+  if (!playing || !stepMode || playTimer !== undefined || gate.queue.length === 0) return;
   playTimer = setTimeout(() => {
     playTimer = undefined;
     if (playing && stepMode) step();
@@ -105,7 +119,7 @@ function setStepMode(on: boolean): void {
   playing = false;
   clearTimeout(playTimer);
   playTimer = undefined;
-  if (gate) released(gate.setHolding(on));
+  released(gate.setHolding(on));
   onGateChanged();
 }
 
@@ -124,7 +138,7 @@ function onEvent(e: NodeEvent): void {
   if (e.type === 'packet') {
     const p = e.packet;
     const destId = p.direction === 'out' ? (p.peerId ?? '') : toHex(node!.localId);
-    const held = p.direction === 'out' && !!gate?.isHolding && gate.tag(p.raw, p.seq);
+    const held = p.direction === 'out' && gate.isHolding && gate.tag(p.raw, p.seq);
     post({ type: 'packet', packet: info(p, destId, held) });
     if (held) onGateChanged();
     return;
@@ -134,13 +148,13 @@ function onEvent(e: NodeEvent): void {
 }
 
 function announce(enr: Enr): void {
-  if (!gate) return;
-  post({ type: 'identity', enrText: encodeEnrText(enr), nodeId: toHex(enr.nodeId), seq: enr.seq, local: gate.local });
+  if (!udp) return;
+  post({ type: 'identity', enrText: encodeEnrText(enr), nodeId: toHex(enr.nodeId), seq: enr.seq, local: udp.local });
 }
 
-function attach(sock: DatagramSocket): void {
-  gate = new GatedSocket(sock, onGateChanged);
-  if (stepMode) gate.setHolding(true);
+function attach(sock: DatagramSocket, t: TunnelClient): void {
+  udp = new GatedSocket(sock, gate);
+  btc = bitcoinHost(t);
   const local = sock.local;
   if (!node) {
     const enr = createEnr({ privateKey: privateKey!, seq: enrSeq, ...(local.ip.includes(':') ? { ip6: local.ip, udp6: local.port } : { ip: local.ip, udp: local.port }) });
@@ -150,7 +164,7 @@ function attach(sock: DatagramSocket): void {
     const same = local.ip.includes(':') ? current.ip6 === local.ip && current.udp6 === local.port : current.ip === local.ip && current.udp === local.port;
     if (!same) onEvent(node.updateLocalEnr(endpointChanges(local), `the bridge gave us a new UDP socket at ${endpointKey(local)}`));
   }
-  driver = new Discv5Driver(node, gate, clock.now);
+  driver = new Discv5Driver(node, udp, clock.now);
   driver.listen({
     event: onEvent,
     trace: (record) => post({ type: 'trace', record }),
@@ -165,8 +179,67 @@ function detach(): void {
   conformance?.stop('the connection to the bridge was lost');
   driver?.close();
   driver = undefined;
-  gate = undefined;
+  udp = undefined;
+  btc?.close();
+  btc = undefined;
+  btcListener?.close();
+  btcListener = undefined;
+  // What was held belongs to sockets that are gone.
+  gate.queue.length = 0;
   onGateChanged();
+}
+
+// ---------------------------------------------------------------- Bitcoin
+
+/** A Bitcoin record as the page keeps it: the generic wire record, on the page's one timeline. */
+function btcInfo(r: WireRecord, held: boolean): PacketInfo {
+  return {
+    seq: r.seq, protocol: r.protocol, direction: r.direction, at: r.at, peer: r.peer, raw: r.raw, kind: r.kind, summary: r.summary, destId: '',
+    ...(r.conn ? { conn: r.conn } : {}), ...(r.streamOffset !== undefined ? { streamOffset: r.streamOffset } : {}),
+    ...(r.rejected ? { rejected: r.rejected } : {}), ...(r.note ? { note: r.note } : {}), ...(held ? { held } : {}),
+  };
+}
+
+function bitcoinHost(t: TunnelClient): BitcoinHost {
+  return new BitcoinHost({
+    streams: new GatedStreams(t, gate),
+    resolve: (name) => t.resolve(name),
+    clock: clock.now,
+    packetSeq: nextPacketSeq,
+    tagHeld: (bytes, seq) => gate.isHolding && gate.tag(bytes, seq),
+    record: (r, held) => {
+      post({ type: 'packet', packet: btcInfo(r, held) });
+      if (held) onGateChanged();
+    },
+    note: (level, text, lane) => post({ type: 'notice', level, text, at: clock.now(), ...(lane ? { lane: `tcp:${lane}` } : {}) }),
+  });
+}
+
+function btcHandshake(msg: Extract<ToWorker, { type: 'btc-handshake' }>): void {
+  const reply = (outcome: CommandOutcome) => post({ type: 'result', id: msg.id, outcome });
+  if (!btc) return reply({ ok: false, reason: 'not connected to the bridge: nothing was sent' });
+  if (!isNetworkName(msg.network)) return reply({ ok: false, reason: `unknown network ${msg.network}` });
+  btc.handshake(msg.target, msg.network).then(reply, (e: Error) => reply({ ok: false, reason: e.message }));
+}
+
+/** The page's TCP listener on the bridge: lab nodes asked through /lab/connect dial it. */
+async function btcListen(msg: Extract<ToWorker, { type: 'btc-listen' }>): Promise<void> {
+  const t = tunnel;
+  const host = btc;
+  if (!t || !host) return post({ type: 'btc-listening', id: msg.id, error: 'not connected to the bridge' });
+  if (!isNetworkName(msg.network)) return post({ type: 'btc-listening', id: msg.id, error: `unknown network ${msg.network}` });
+  listenNetwork = msg.network;
+  try {
+    if (!btcListener) {
+      const l = await t.listen();
+      if (tunnel !== t) return l.close();
+      l.onConnection((conn) => host.accept(gateStream(conn, gate), listenNetwork));
+      btcListener = l;
+    }
+    post({ type: 'btc-listening', id: msg.id, ip: btcListener.local.ip, port: btcListener.local.port });
+  } catch (e) {
+    post({ type: 'btc-listening', id: msg.id, error: (e as Error).message });
+  }
 }
 
 async function connect(): Promise<void> {
@@ -188,7 +261,7 @@ async function connect(): Promise<void> {
     if (gen !== generation) return t.close();
     tunnel = t;
     attempt = 0;
-    attach(sock);
+    attach(sock, t);
     post({ type: 'status', status: { state: 'open', detail: `your node's UDP socket is ${endpointKey(sock.local)} on the bridge` } });
     t.onClose((code, reason) => {
       if (tunnel !== t) return;
@@ -398,6 +471,11 @@ scope.onmessage = (ev) => {
       return;
     case 'conformance-stop':
       conformance?.stop('stopped by you');
+      return;
+    case 'btc-handshake':
+      return btcHandshake(msg);
+    case 'btc-listen':
+      void btcListen(msg);
       return;
   }
 };
