@@ -52,6 +52,8 @@ export type BitcoinEvent =
   | {
       type: 'outcome'; conn: ConnectionId; peer: Endpoint; direction: 'outbound' | 'inbound';
       outcome: Outcome; reason?: string; peerVersion?: Version; instead?: string[]; elapsedMs: number;
+      /** The wire record the outcome follows (its seq): events come after all of a step's records. */
+      afterSeq?: number;
     }
   | { type: 'closed'; conn: ConnectionId; reason: StreamEndReason | 'by-us'; detail?: string };
 
@@ -72,6 +74,8 @@ interface Connection {
   outcome?: Outcome;
   /** Messages that came where a verack was due. */
   instead: string[];
+  /** Seq of this connection's latest wire record. */
+  lastSeq?: number;
 }
 
 /** Messages that belong between version and verack (BIP 339, BIP 155, BIP 330). */
@@ -295,6 +299,7 @@ export class BitcoinEngine implements Engine<BitcoinCommand, BitcoinEvent> {
     this.emit({
       type: 'outcome', conn: c.id, peer: c.peer, direction: c.direction, outcome, elapsedMs: now - c.startedAt,
       ...(reason ? { reason } : {}), ...(c.peerVersion ? { peerVersion: c.peerVersion } : {}), ...(c.instead.length ? { instead: [...c.instead] } : {}),
+      ...(c.lastSeq !== undefined ? { afterSeq: c.lastSeq } : {}),
     });
     if (outcome !== 'SUCCESS' || this.config.afterHandshake !== 'stay') this.close(c, 'by-us');
   }
@@ -320,7 +325,9 @@ export class BitcoinEngine implements Engine<BitcoinCommand, BitcoinEvent> {
   }
 
   private record(c: Connection, direction: 'in' | 'out', raw: Uint8Array, kind: string, summary: string, at: number, streamOffset: number, rejected?: string): WireRecord {
-    const r: WireRecord = { seq: this.nextSeq(), protocol: PROTOCOL, direction, at, peer: c.peer, conn: c.id, streamOffset, raw, kind, summary, ...(rejected ? { rejected } : {}) };
+    const seq = this.nextSeq();
+    c.lastSeq = seq;
+    const r: WireRecord = { seq, protocol: PROTOCOL, direction, at, peer: c.peer, conn: c.id, streamOffset, raw, kind, summary, ...(rejected ? { rejected } : {}) };
     this.out.records.push(r);
     return r;
   }

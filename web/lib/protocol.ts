@@ -122,7 +122,7 @@ export type FromWorker =
   | { type: 'held'; items: HeldItem[]; clockPaused: boolean }
   | { type: 'trace'; record: TraceRecord }
   | { type: 'event'; event: OtherEvent; at: number }
-  | { type: 'notice'; level: 'error' | 'info' | 'ok'; text: string; at: number; lane?: string }
+  | { type: 'notice'; level: 'error' | 'info' | 'ok'; text: string; at: number; lane?: string; afterSeq?: number }
   | { type: 'btc-listening'; id: number; ip?: string; port?: number; error?: string }
   | { type: 'result'; id: number; outcome: CommandOutcome }
   | { type: 'conformance'; update: ConformanceUpdate; at: number }

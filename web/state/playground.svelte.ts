@@ -312,7 +312,7 @@ export class Playground {
           this.onEvent(m.event, m.at);
           break;
         case 'notice':
-          this.note(m.level, m.text, m.at, m.lane);
+          this.note(m.level, m.text, m.at, m.lane, m.afterSeq);
           break;
         case 'btc-listening':
           this.listenWaiters.get(m.id)?.(m);

@@ -18,7 +18,8 @@ export interface BitcoinHostDeps {
   /** A held send is tagged with its record's seq; true when it is held. */
   tagHeld: (bytes: Uint8Array, seq: number) => boolean;
   record: (r: WireRecord, held: boolean) => void;
-  note: (level: 'info' | 'error' | 'ok', text: string, lane: string) => void;
+  /** afterSeq: the note belongs right after this record (not after later records of the same moment). */
+  note: (level: 'info' | 'error' | 'ok', text: string, lane: string, afterSeq?: number) => void;
 }
 
 export type HandshakeResult = { ok: true; summary: string; rttMs: number; detail: Record<string, string> } | { ok: false; reason: string };
@@ -92,7 +93,7 @@ export class BitcoinHost {
         const v = e.peerVersion;
         const who = v ? `${v.userAgent || '(no user agent)'} speaking protocol ${v.version}, height ${v.startHeight ?? '?'}` : endpointKey(e.peer);
         const text = e.outcome === 'SUCCESS' ? `SUCCESS: version and verack both ways with ${who}` : `${e.outcome}: ${e.reason ?? ''}`;
-        this.deps.note(e.outcome === 'SUCCESS' ? 'ok' : 'error', text, lane);
+        this.deps.note(e.outcome === 'SUCCESS' ? 'ok' : 'error', text, lane, e.afterSeq);
         const w = this.waiting.get(e.conn);
         this.waiting.delete(e.conn);
         if (w) {

@@ -211,7 +211,7 @@ function bitcoinHost(t: TunnelClient): BitcoinHost {
       post({ type: 'packet', packet: btcInfo(r, held) });
       if (held) onGateChanged();
     },
-    note: (level, text, lane) => post({ type: 'notice', level, text, at: clock.now(), ...(lane ? { lane: `tcp:${lane}` } : {}) }),
+    note: (level, text, lane, afterSeq) => post({ type: 'notice', level, text, at: clock.now(), ...(lane ? { lane: `tcp:${lane}` } : {}), ...(afterSeq !== undefined ? { afterSeq } : {}) }),
   });
 }
 
