@@ -13,6 +13,7 @@ import { ENR } from '@chainsafe/enr';
 import { WebSocket } from 'ws';
 import { ROOT, launchChromium, startApp, type LabPeer } from '../test/e2e/harness.ts';
 import { startChainsafeNode } from '../test/helpers/chainsafe.ts';
+import { bcoinDial, startBcoinNode } from '../bridge/bcoin.ts';
 import { nodeDatagramTransport } from '../bridge/node-transport.ts';
 import { randomPrivateKey } from '../shared/crypto.ts';
 import { Discv5Driver } from '../shared/discv5/driver.ts';
@@ -25,6 +26,8 @@ import { openTunnel } from '../shared/tunnel/client.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BUDGET_KB = 150;
+/** Bitcoin handshakes per page: each connection stays open 5 s, and a tunnel holds 8. */
+const BTC_PER_ROUND = 6;
 
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -77,6 +80,33 @@ async function browserPing(page: Page, peer: LabPeer): Promise<number> {
   return Number(ms);
 }
 
+/**
+ * One Bitcoin handshake from the page with the lab node `name`: the engine's own measure (connect
+ * through the bridge → version/verack both ways), in ms. Observed inside the page, as browserPing.
+ */
+async function browserBtc(page: Page, name: string): Promise<number> {
+  const ms = await page.evaluate<string>(`new Promise((resolve, reject) => {
+    document.querySelector('[data-testid=protocol-bitcoin]')?.click();
+    queueMicrotask(() => {
+      const radio = document.querySelector('input[type=radio][value="lab:' + ${JSON.stringify(name)} + '"]');
+      if (!radio) return reject(new Error('no radio for ' + ${JSON.stringify(name)}));
+      radio.click();
+      document.querySelector('[data-testid=btc-result] [data-ok]')?.remove();
+      const observer = new MutationObserver(() => {
+        const ok = document.querySelector('[data-action=handshake][data-ok=true] [data-testid=btc-rtt]');
+        const bad = document.querySelector('[data-action=handshake][data-ok=false]');
+        if (!ok && !bad) return;
+        observer.disconnect();
+        if (ok) resolve(ok.getAttribute('data-ms'));
+        else reject(new Error(bad.textContent));
+      });
+      observer.observe(document.body, { childList: true, subtree: true, attributes: true });
+      queueMicrotask(() => document.querySelector('[data-testid=btc-handshake]').click());
+    });
+  })`);
+  return Number(ms);
+}
+
 /** Our engine in Node on `socket`: the same code the page's worker runs. */
 function ourNode(socket: DatagramSocket) {
   const privateKey = randomPrivateKey(secureRandom);
@@ -103,6 +133,8 @@ async function main(): Promise<void> {
   const directSamples: number[] = [];
   const tunnelSamples: number[] = [];
   let firstPong: { open: number; pong: number } | undefined;
+  const btcBrowser: number[] = [];
+  const btcBcoin: number[] = [];
   try {
     const peers = app.lab;
     for (let round = 0; round < ROUNDS; round++) {
@@ -136,6 +168,25 @@ async function main(): Promise<void> {
           directSamples.push(await direct.ping(peer));
           tunnelSamples.push(await viaTunnel.ping(peer));
         }
+        // Bitcoin: the page → a lab bcoin node over the bridge, against a bcoin node → the same lab
+        // node on plain TCP. A page's connection stays 5 s after its handshake (the tunnel allows 8).
+        const btcLab = app.btcLab[0];
+        if (btcLab) {
+          const bcoin = await startBcoinNode();
+          try {
+            await browserBtc(page, btcLab.name);
+            (await bcoinDial(bcoin, btcLab.ip, btcLab.tcp)).destroy();
+            for (let i = 0; i < BTC_PER_ROUND; i++) {
+              btcBrowser.push(await browserBtc(page, btcLab.name));
+              const t0 = performance.now();
+              const peer = await bcoinDial(bcoin, btcLab.ip, btcLab.tcp);
+              btcBcoin.push(performance.now() - t0);
+              peer.destroy();
+            }
+          } finally {
+            await bcoin.close();
+          }
+        }
       } finally {
         direct.close();
         viaTunnel.close();
@@ -165,6 +216,14 @@ async function main(): Promise<void> {
   out.write(`  our engine in Node, plain UDP         p50 ${fmt(quantile(directSamples, 0.5))}  p90 ${fmt(quantile(directSamples, 0.9))}   (engine vs chainsafe: ${(quantile(directSamples, 0.5) / c50).toFixed(2)}×)\n`);
   out.write(`  our engine in Node, over the bridge   p50 ${fmt(quantile(tunnelSamples, 0.5))}  p90 ${fmt(quantile(tunnelSamples, 0.9))}   (+ WebSocket tunnel)\n`);
   out.write(`  our engine in the browser's worker    p50 ${fmt(b50)}  p90 ${fmt(quantile(browserSamples, 0.9))}   (+ Chromium's WebSocket)\n`);
+  if (btcBrowser.length) {
+    const w50 = quantile(btcBrowser, 0.5);
+    const n50 = quantile(btcBcoin, 0.5);
+    out.write(`\nBitcoin connect + version/verack → a lab bcoin node, ${btcBrowser.length} samples each, interleaved:\n`);
+    out.write(`  browser (worker, TCP over the bridge)  p50 ${fmt(w50)}  p90 ${fmt(quantile(btcBrowser, 0.9))}  min ${fmt(Math.min(...btcBrowser))}\n`);
+    out.write(`  bcoin peer (plain TCP)                 p50 ${fmt(n50)}  p90 ${fmt(quantile(btcBcoin, 0.9))}  min ${fmt(Math.min(...btcBcoin))}\n`);
+    out.write(`  ratio browser / bcoin (p50): ${(w50 / n50).toFixed(2)}× (aim ≤ 2×)\n`);
+  }
 }
 
 main().then(

@@ -132,6 +132,22 @@ const peerVersion = (over: Partial<Version> = {}): Version => ({
 });
 
 describe('bitcoin handshake against a hand-played peer', () => {
+  it('"stay" with a linger: lists what comes after SUCCESS, then hangs up after lingerMs', () => {
+    const m = manual({ afterHandshake: 'stay', lingerMs: 2000 });
+    m.dial();
+    m.send(peerVersion());
+    m.send({ command: 'verack' });
+    expect(m.outcome()!.outcome).toBe('SUCCESS');
+    expect(m.closedByUs()).toBe(false);
+    const later = m.send({ command: 'sendheaders' });
+    expect(later.records[0].note).toBe('after the handshake');
+    m.advance(1999);
+    expect(m.closedByUs()).toBe(false);
+    m.advance(1);
+    expect(m.closedByUs()).toBe(true);
+    expect(m.e.connections).toBe(0);
+  });
+
   it('PARTIAL when something other than verack comes after version (say what came)', () => {
     const m = manual();
     m.dial();

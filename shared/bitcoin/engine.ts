@@ -33,6 +33,8 @@ export interface BitcoinConfig {
   timeoutMs?: number;
   /** After SUCCESS: close at once (CLI), or stay and list what the peer sends, answering pings (page). */
   afterHandshake?: 'close' | 'stay';
+  /** With 'stay': hang up this long after SUCCESS (ms), as a crawler would; absent: stay until the peer leaves. */
+  lingerMs?: number;
   /** Accept inbound connections (the recipient role). */
   accept?: boolean;
   /** Numbers wire records (WireRecord.seq). Engines that share one timeline share one counter. */
@@ -130,6 +132,11 @@ export class BitcoinEngine implements Engine<BitcoinCommand, BitcoinEvent> {
   tick(now: number): EngineOutput<BitcoinEvent> {
     for (const c of [...this.conns.values()]) {
       if (c.deadline === undefined || now < c.deadline) continue;
+      if (c.outcome) {
+        // The linger after a SUCCESS is over.
+        this.close(c, 'by-us', 'done listening after the handshake');
+        continue;
+      }
       const ms = this.timeoutOf(c);
       if (!c.open) this.finish(c, 'FAILED', `timeout: no connection within ${ms} ms`, now);
       else if (c.peerVersion) this.finish(c, 'PARTIAL', `no verack within ${ms} ms`, now);
@@ -302,6 +309,7 @@ export class BitcoinEngine implements Engine<BitcoinCommand, BitcoinEvent> {
       ...(c.lastSeq !== undefined ? { afterSeq: c.lastSeq } : {}),
     });
     if (outcome !== 'SUCCESS' || this.config.afterHandshake !== 'stay') this.close(c, 'by-us');
+    else if (this.config.lingerMs !== undefined) c.deadline = now + this.config.lingerMs;
   }
 
   /** The stream ended or failed under us. */

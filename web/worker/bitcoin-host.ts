@@ -24,6 +24,9 @@ export interface BitcoinHostDeps {
 
 export type HandshakeResult = { ok: true; summary: string; rttMs: number; detail: Record<string, string> } | { ok: false; reason: string };
 
+/** How long the page listens after a handshake (what a node sends next), before it hangs up. */
+const LINGER_MS = 5000;
+
 export class BitcoinHost {
   private readonly engines = new Map<NetworkName, { engine: BitcoinEngine; driver: EngineDriver<unknown, BitcoinEvent> }>();
   private readonly waiting = new Map<string, (r: HandshakeResult) => void>();
@@ -37,7 +40,7 @@ export class BitcoinHost {
     let e = this.engines.get(network);
     if (e) return e;
     // 'stay': after the handshake the page keeps listening, to show what a node sends next.
-    const engine = new BitcoinEngine({ network: NETWORKS[network], random: secureRandom, timeoutMs: 10_000, afterHandshake: 'stay', accept: true, inboundServices: NODE_NETWORK | NODE_WITNESS, packetSeq: this.deps.packetSeq });
+    const engine = new BitcoinEngine({ network: NETWORKS[network], random: secureRandom, timeoutMs: 10_000, afterHandshake: 'stay', lingerMs: LINGER_MS, accept: true, inboundServices: NODE_NETWORK | NODE_WITNESS, packetSeq: this.deps.packetSeq });
     const driver = new EngineDriver(engine, { streams: this.deps.streams }, this.deps.clock) as EngineDriver<unknown, BitcoinEvent>;
     driver.listen({
       record: (r) => this.deps.record(r, r.direction === 'out' && this.deps.tagHeld(r.raw, r.seq)),
