@@ -124,6 +124,8 @@ export type FromWorker =
   | { type: 'event'; event: OtherEvent; at: number }
   | { type: 'notice'; level: 'error' | 'info' | 'ok'; text: string; at: number; lane?: string; afterSeq?: number }
   | { type: 'btc-listening'; id: number; ip?: string; port?: number; error?: string }
+  /** The conformance scenarios the worker can run (the page lists them before a run). */
+  | { type: 'scenarios'; list: { name: string; checks: string }[] }
   | { type: 'result'; id: number; outcome: CommandOutcome }
   | { type: 'conformance'; update: ConformanceUpdate; at: number }
   | { type: 'replay'; replay: ReplayInfo };

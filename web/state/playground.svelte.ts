@@ -1,11 +1,9 @@
 // The page's state: one class, fed by the node worker's messages, read by the components.
 // Components call its methods (callback props); nothing else talks to the worker.
 import { toHex } from '../../shared/bytes.ts';
-import { DISCV5_SCENARIOS } from '../../shared/discv5/conformance/scenarios.ts';
 import { parseTarget } from '../../shared/discv5/contact.ts';
 import type { NodeContact } from '../../shared/discv5/engine.ts';
 import { viewOf } from '../protocols/registry.ts';
-import { toPcapng } from '../../shared/pcapng.ts';
 import type { Dissection } from '../../shared/dissect.ts';
 import { dissectEnr, parseEnrText, type Enr } from '../../shared/enr/index.ts';
 import { secureRandom } from '../../shared/random.ts';
@@ -314,6 +312,9 @@ export class Playground {
         case 'notice':
           this.note(m.level, m.text, m.at, m.lane, m.afterSeq);
           break;
+        case 'scenarios':
+          this.scenarioList = m.list.map((x) => ({ name: x.name, checks: x.checks, status: 'waiting', steps: [] }));
+          break;
         case 'btc-listening':
           this.listenWaiters.get(m.id)?.(m);
           this.listenWaiters.delete(m.id);
@@ -559,8 +560,8 @@ export class Playground {
 
   // ---------------------------------------------------------------- conformance
 
-  /** The scenarios as listed before any run. */
-  readonly scenarioList: ScenarioRow[] = DISCV5_SCENARIOS.map((s) => ({ name: s.name, checks: s.checks, status: 'waiting', steps: [] }));
+  /** The scenarios as listed before any run (the worker, which runs them, sends the list). */
+  scenarioList = $state.raw<ScenarioRow[]>([]);
 
   /** go-ethereum's seven discv5 scenarios against the chosen peer; results in the Conformance tab. */
   runConformance(): void {
@@ -878,10 +879,12 @@ export class Playground {
   }
 
   /** The session (the view on screen) as pcapng for Wireshark: our side is the browser node's socket on the bridge. */
-  exportPcapng(): { ok: true; bytes: Uint8Array } | { ok: false; reason: string } {
+  async exportPcapng(): Promise<{ ok: true; bytes: Uint8Array } | { ok: false; reason: string }> {
     const packets = this.current.packets.filter((p) => !p.held);
     if (packets.length === 0) return { ok: false, reason: 'no packets yet' };
     const local = this.identity?.local ?? { ip: '127.0.0.1', port: 0 };
+    // Loaded on first use: most visits never export.
+    const { toPcapng } = await import('../../shared/pcapng.ts');
     const r = toPcapng(packets, { local, application: 'Handshake Lab (browser)' });
     return r.ok ? { ok: true, bytes: r.value } : { ok: false, reason: r.error.reason };
   }

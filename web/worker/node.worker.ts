@@ -20,7 +20,7 @@ import { GatedSocket, GatedStreams, gateStream, StepGate, VirtualClock, type Hel
 import { isNetworkName, type NetworkName } from '../../shared/bitcoin/spec.ts';
 import type { WireRecord } from '../../shared/engine.ts';
 import type { StreamListener } from '../../shared/transport.ts';
-import { BitcoinHost } from './bitcoin-host.ts';
+import type { BitcoinHost } from './bitcoin-host.ts';
 
 interface WorkerScope {
   postMessage(m: FromWorker | { type: 'batch'; items: FromWorker[] }): void;
@@ -152,9 +152,8 @@ function announce(enr: Enr): void {
   post({ type: 'identity', enrText: encodeEnrText(enr), nodeId: toHex(enr.nodeId), seq: enr.seq, local: udp.local });
 }
 
-function attach(sock: DatagramSocket, t: TunnelClient): void {
+function attach(sock: DatagramSocket): void {
   udp = new GatedSocket(sock, gate);
-  btc = bitcoinHost(t);
   const local = sock.local;
   if (!node) {
     const enr = createEnr({ privateKey: privateKey!, seq: enrSeq, ...(local.ip.includes(':') ? { ip6: local.ip, udp6: local.port } : { ip: local.ip, udp: local.port }) });
@@ -200,8 +199,14 @@ function btcInfo(r: WireRecord, held: boolean): PacketInfo {
   };
 }
 
-function bitcoinHost(t: TunnelClient): BitcoinHost {
-  return new BitcoinHost({
+/** The Bitcoin side, loaded on first use (most visits never speak Bitcoin) and made once per tunnel. */
+async function bitcoinHost(): Promise<BitcoinHost | undefined> {
+  const t = tunnel;
+  if (!t) return undefined;
+  if (btc) return btc;
+  const { BitcoinHost } = await import('./bitcoin-host.ts');
+  if (tunnel !== t) return undefined;
+  btc ??= new BitcoinHost({
     streams: new GatedStreams(t, gate),
     resolve: (name) => t.resolve(name),
     clock: clock.now,
@@ -213,21 +218,23 @@ function bitcoinHost(t: TunnelClient): BitcoinHost {
     },
     note: (level, text, lane, afterSeq) => post({ type: 'notice', level, text, at: clock.now(), ...(lane ? { lane: `tcp:${lane}` } : {}), ...(afterSeq !== undefined ? { afterSeq } : {}) }),
   });
+  return btc;
 }
 
-function btcHandshake(msg: Extract<ToWorker, { type: 'btc-handshake' }>): void {
+async function btcHandshake(msg: Extract<ToWorker, { type: 'btc-handshake' }>): Promise<void> {
   const reply = (outcome: CommandOutcome) => post({ type: 'result', id: msg.id, outcome });
-  if (!btc) return reply({ ok: false, reason: 'not connected to the bridge: nothing was sent' });
   if (!isNetworkName(msg.network)) return reply({ ok: false, reason: `unknown network ${msg.network}` });
-  btc.handshake(msg.target, msg.network).then(reply, (e: Error) => reply({ ok: false, reason: e.message }));
+  const host = await bitcoinHost();
+  if (!host) return reply({ ok: false, reason: 'not connected to the bridge: nothing was sent' });
+  host.handshake(msg.target, msg.network).then(reply, (e: Error) => reply({ ok: false, reason: e.message }));
 }
 
 /** The page's TCP listener on the bridge: lab nodes asked through /lab/connect dial it. */
 async function btcListen(msg: Extract<ToWorker, { type: 'btc-listen' }>): Promise<void> {
-  const t = tunnel;
-  const host = btc;
-  if (!t || !host) return post({ type: 'btc-listening', id: msg.id, error: 'not connected to the bridge' });
   if (!isNetworkName(msg.network)) return post({ type: 'btc-listening', id: msg.id, error: `unknown network ${msg.network}` });
+  const t = tunnel;
+  const host = await bitcoinHost();
+  if (!t || !host) return post({ type: 'btc-listening', id: msg.id, error: 'not connected to the bridge' });
   listenNetwork = msg.network;
   try {
     if (!btcListener) {
@@ -261,7 +268,7 @@ async function connect(): Promise<void> {
     if (gen !== generation) return t.close();
     tunnel = t;
     attempt = 0;
-    attach(sock, t);
+    attach(sock);
     post({ type: 'status', status: { state: 'open', detail: `your node's UDP socket is ${endpointKey(sock.local)} on the bridge` } });
     t.onClose((code, reason) => {
       if (tunnel !== t) return;
@@ -435,6 +442,7 @@ scope.onmessage = (ev) => {
   const msg = ev.data;
   switch (msg.type) {
     case 'init':
+      post({ type: 'scenarios', list: DISCV5_SCENARIOS.map((s) => ({ name: s.name, checks: s.checks })) });
       privateKey = msg.privateKey;
       enrSeq = msg.enrSeq;
       tunnelUrl = msg.tunnelUrl;
@@ -473,7 +481,8 @@ scope.onmessage = (ev) => {
       conformance?.stop('stopped by you');
       return;
     case 'btc-handshake':
-      return btcHandshake(msg);
+      void btcHandshake(msg);
+      return;
     case 'btc-listen':
       void btcListen(msg);
       return;
