@@ -7,7 +7,7 @@ import { driveConformance } from '../../shared/discv5/conformance/drive.ts';
 import { ConformanceRun, type ScenarioResult, type TesterSocket } from '../../shared/discv5/conformance/runner.ts';
 import { DISCV5_SCENARIOS } from '../../shared/discv5/conformance/scenarios.ts';
 import type { NodeContact, PacketRecord } from '../../shared/discv5/engine.ts';
-import { wallClock } from '../../shared/discv5/driver.ts';
+import { wallClock } from '../../shared/drive/clock.ts';
 import type { DatagramSocket } from '../../shared/transport.ts';
 import { endpointKey } from '../../shared/transport.ts';
 import { isWildcard, nodeDatagramTransport } from '../node-transport.ts';

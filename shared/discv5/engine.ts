@@ -333,7 +333,8 @@ export class Discv5Engine {
     return this.flush();
   }
 
-  private newRequestId(): Uint8Array {
+  /** A request-id from the injected randomness: never a leading zero (it travels as an RLP string), none pending has it. */
+  newRequestId(): Uint8Array {
     for (;;) {
       const id = this.random(8);
       if (id[0] !== 0 && !this.requests.has(toHex(id))) return id;

@@ -3,7 +3,6 @@
 // answers from verified entries only, iterative lookups, ENR refresh and external-address votes.
 import { equalBytes, logDistance, toHex } from '../bytes.ts';
 import { updateEnr, udpEndpoint, type Enr } from '../enr/index.ts';
-import { secureRandom, type RandomSource } from '../random.ts';
 import type { TraceRecord } from '../trace.ts';
 import { endpointKey, type Endpoint } from '../transport.ts';
 import { AddressVotes, type AddressVotesOptions } from './address-votes.ts';
@@ -70,7 +69,6 @@ export class Discv5Node {
   readonly engine: Discv5Engine;
   readonly table: RoutingTable<Enr>;
   private readonly privateKey: Uint8Array;
-  private readonly random: RandomSource;
   private readonly votes: AddressVotes;
   private readonly autoAddress: boolean;
   private readonly alpha: number;
@@ -93,7 +91,6 @@ export class Discv5Node {
     this.engine.nodesAtDistances = (distances) => distances.flatMap((d) => this.table.verifiedAtDistance(d));
     this.revalidation = new Revalidation(config.revalidation);
     this.privateKey = config.privateKey;
-    this.random = config.random ?? secureRandom;
     this.votes = new AddressVotes(config.addressVotes);
     this.autoAddress = config.autoAddress ?? false;
     this.alpha = config.alpha ?? 3;
@@ -253,7 +250,7 @@ export class Discv5Node {
     const to = contactFromEnr(enr);
     const id = toHex(enr.nodeId);
     if (!to || this.checking.has(id)) return { send: [], events: [], trace: [] };
-    const requestId = this.requestId();
+    const requestId = this.engine.newRequestId();
     this.livenessPings.set(toHex(requestId), enr.nodeId);
     this.checking.add(id);
     const out = this.engine.command({ type: 'ping', to, requestId }, now);
@@ -275,7 +272,7 @@ export class Discv5Node {
     if ([...this.recordFetches.values()].some((id) => equalBytes(id, nodeId))) return;
     const publicKey = known?.publicKey;
     if (!publicKey) return;
-    const requestId = this.requestId();
+    const requestId = this.engine.newRequestId();
     this.recordFetches.set(toHex(requestId), nodeId);
     cmd({ type: 'findnode', to: { nodeId, publicKey, endpoint }, distances: [0], requestId });
   }
@@ -353,7 +350,7 @@ export class Discv5Node {
   }
 
   private sendLookupQuery(run: LookupRun, query: LookupQuery, to: NodeContact, distances: number[], now: number): NodeOutput {
-    const requestId = this.requestId();
+    const requestId = this.engine.newRequestId();
     const key = toHex(requestId);
     run.inFlight.set(key, { query, distances });
     this.lookupByRequest.set(key, run);
@@ -375,12 +372,6 @@ export class Discv5Node {
     }
     if (run.lookup.done && run.inFlight.size === 0) this.lookups.delete(run.id);
     return out;
-  }
-
-  private requestId(): Uint8Array {
-    const id = this.random(8);
-    id[0] |= 0x80; // never a leading zero: request-ids travel as RLP strings
-    return id;
   }
 
   private bucketOf(enr: Enr): number {

@@ -3,7 +3,7 @@
 // next deadline; what arrives on each socket goes in with that socket's id.
 import type { TraceRecord } from '../../trace.ts';
 import type { DatagramSocket } from '../../transport.ts';
-import type { Clock } from '../driver.ts';
+import type { Clock } from '../../drive/clock.ts';
 import type { ConformanceEvent, ConformanceOutput, ConformanceRun, ScenarioResult } from './runner.ts';
 
 export interface ConformanceListener {
