@@ -10,6 +10,7 @@ import { contactFromEnr, type NodeContact, type PacketRecord } from '../shared/d
 import { Discv5Node, type NodeEvent } from '../shared/discv5/node.ts';
 import { Discv5Protocol, PROTOCOL } from '../shared/discv5/protocol.ts';
 import { createEnr } from '../shared/enr/index.ts';
+import type { TraceRecord } from '../shared/trace.ts';
 import { endpointKey, type DatagramSocket, type Endpoint } from '../shared/transport.ts';
 import { prng } from './helpers/prng.ts';
 
@@ -30,19 +31,21 @@ describe('Discv5Protocol', () => {
     const from: Record<string, Endpoint> = { '127.0.0.1:30001': { ip: '127.0.0.1', port: 30002 }, '127.0.0.1:30002': { ip: '127.0.0.1', port: 30001 } };
     const records: WireRecord[] = [];
     const packets: PacketRecord[] = [];
-    const take = (out: EngineOutput<NodeEvent>) => {
+    const traces = new Map<Discv5Protocol, TraceRecord[]>([[a, []], [b, []]]);
+    const take = (out: EngineOutput<NodeEvent>, by: Discv5Protocol) => {
       records.push(...out.records);
       packets.push(...packetsOf(out));
+      traces.get(by)!.push(...out.trace);
       return out;
     };
-    let queue = take(a.handle({ type: 'command', command: { type: 'ping', to: contactFromEnr(b.node.enr) as NodeContact } }, 10)).transmits;
+    let queue = take(a.handle({ type: 'command', command: { type: 'ping', to: contactFromEnr(b.node.enr) as NodeContact } }, 10), a).transmits;
     for (let hops = 0; queue.length > 0 && hops < 10; hops++) {
       const next = [];
       for (const t of queue) {
         expect(t.type).toBe('datagram');
         if (t.type !== 'datagram') continue;
         const key = endpointKey(t.to);
-        next.push(...take(at[key].handle({ type: 'datagram', from: from[key], bytes: t.bytes }, 20 + hops)).transmits);
+        next.push(...take(at[key].handle({ type: 'datagram', from: from[key], bytes: t.bytes }, 20 + hops), at[key]).transmits);
       }
       queue = next;
     }
@@ -62,6 +65,13 @@ describe('Discv5Protocol', () => {
     // The full packet record (plaintext, message key) stays in the node's 'packet' event.
     expect(packets[7].plaintext).toBeInstanceOf(Uint8Array);
     expect(packets[7].messageKey).toBeInstanceOf(Uint8Array);
+
+    // Trace records name their handshake by its WHOAREYOU: the one A got, the one B sent.
+    const idA = `${toHex(b.node.localId)}:${records[3].seq}`;
+    const idB = `${toHex(a.node.localId)}:${records[2].seq}`;
+    const steps = (t: TraceRecord[]) => t.map((r) => `${r.step}@${r.handshake ?? '-'}`);
+    expect(steps(traces.get(a)!)).toEqual(['unmask', 'ephemeral-key', 'ecdh', 'hkdf', 'id-sign'].map((s) => `${s}@${idA}`).concat(['aes-gcm-open@-']));
+    expect(steps(traces.get(b)!)).toEqual(['id-verify', 'ecdh', 'hkdf', 'aes-gcm-open'].map((s) => `${s}@${idB}`));
   });
 
   it('reports a datagram that is not a discv5 packet as a rejected record, and ignores stream input', () => {

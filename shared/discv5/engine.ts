@@ -5,7 +5,7 @@ import { equalBytes, logDistance, toHex } from '../bytes.ts';
 import { aesGcmKey, aesGcmSeal, ecdhCompressed, isValidPublicKey, type AesGcmKey, publicKeyOf, randomPrivateKey } from '../crypto.ts';
 import { decodeEnr, udpEndpoint, type Enr } from '../enr/index.ts';
 import { secureRandom, type RandomSource } from '../random.ts';
-import type { Tracer, TraceRecord } from '../trace.ts';
+import { DISCV5_STEPS, type Tracer, type TraceRecord } from '../trace.ts';
 import { endpointKey, type Endpoint } from '../transport.ts';
 import { deriveKeys, ecdh, signId, verifyId, type SessionKeys } from './handshake-crypto.ts';
 import { decodeMessage, encodeMessage, isRequest, nodesMessageSize, RESPONSE_TO, summarizeMessage, type Message } from './messages.ts';
@@ -142,6 +142,8 @@ interface PendingRequest {
 }
 
 interface Challenge {
+  /** Our WHOAREYOU's packet seq: names the handshake it starts (trace records' `handshake`). */
+  seq: number;
   endpoint: Endpoint;
   srcId: Uint8Array;
   requestNonce: Uint8Array;
@@ -170,6 +172,15 @@ export const FINDNODE_RESULT_LIMIT = 16;
 const RANDOM_MESSAGE_SIZE = 44;
 /** Bytes of a NODES packet that are not message-pt: masking-iv, static header, authdata, GCM tag. */
 const ORDINARY_OVERHEAD = MASKING_IV_SIZE + STATIC_HEADER_SIZE + 32 + TAG_SIZE;
+
+/**
+ * What ties a handshake's trace records together: the peer, the packet the step belongs to, and
+ * the handshake's id, named by its WHOAREYOU (the one we got as initiator, sent as recipient).
+ */
+const handshakeContext = (peerId: Uint8Array, whoareyouSeq: number, packet: number) => {
+  const peer = toHex(peerId);
+  return { peer, packet, handshake: `${peer}:${whoareyouSeq}` };
+};
 
 const sessionKey = (nodeId: Uint8Array, endpoint: Endpoint) => `${toHex(nodeId)}@${endpointKey(endpoint)}`;
 
@@ -511,8 +522,8 @@ export class Discv5Engine {
       this.fail(req, 'the peer answered our handshake with another WHOAREYOU (it could not verify it)', now);
       return;
     }
-    const ctx = { peer: toHex(req.to.nodeId), packet: rec.seq };
-    this.trace({ step: 'unmask', title: 'WHOAREYOU unmasked with our own node id: its header becomes the challenge-data', inputs: [{ name: 'masking-key (our node-id[:16])', hex: toHex(this.localId.subarray(0, 16)) }, { name: 'masking-iv', hex: toHex(p.maskingIv) }], outputs: [{ name: 'challenge-data', hex: toHex(messageAd(p.maskingIv, p.header)), note: 'masking-iv ‖ static-header ‖ authdata' }, { name: 'id-nonce', hex: toHex(a.idNonce) }, { name: 'enr-seq', hex: a.enrSeq.toString(), note: 'the seq of our record the peer knows (0: none)' }], spec: SPEC.step3, ...ctx });
+    const ctx = handshakeContext(req.to.nodeId, rec.seq, rec.seq);
+    this.trace({ step: DISCV5_STEPS.unmask, title: 'WHOAREYOU unmasked with our own node id: its header becomes the challenge-data', inputs: [{ name: 'masking-key (our node-id[:16])', hex: toHex(this.localId.subarray(0, 16)) }, { name: 'masking-iv', hex: toHex(p.maskingIv) }], outputs: [{ name: 'challenge-data', hex: toHex(messageAd(p.maskingIv, p.header)), note: 'masking-iv ‖ static-header ‖ authdata' }, { name: 'id-nonce', hex: toHex(a.idNonce) }, { name: 'enr-seq', hex: a.enrSeq.toString(), note: 'the seq of our record the peer knows (0: none)' }], spec: SPEC.step3, ...ctx });
     rec.note = `challenge for our ${req.message.type}: prove who we are (id-nonce), peer knows our record at seq ${a.enrSeq}${a.enrSeq > this.localEnr.seq ? ` — more than our own seq ${this.localEnr.seq}, which cannot be: some peers (@chainsafe/discv5 11) write enr-seq left-aligned, so 1 arrives as 2^56` : ''}`;
 
     const challengeData = messageAd(p.maskingIv, p.header);
@@ -520,7 +531,7 @@ export class Discv5Engine {
     req.prepared = undefined;
     const ephemeralKey = prepared?.ephemeralKey ?? randomPrivateKey(this.random);
     const ephPubkey = prepared?.ephPubkey ?? publicKeyOf(ephemeralKey);
-    this.trace({ step: 'ephemeral-key', title: 'A fresh ephemeral key pair for this handshake only', inputs: [], outputs: [{ name: 'ephemeral-key', hex: toHex(ephemeralKey), secret: true }, { name: 'ephemeral-pubkey', hex: toHex(ephPubkey) }], spec: SPEC.step3, ...ctx });
+    this.trace({ step: DISCV5_STEPS.ephemeralKey, title: 'A fresh ephemeral key pair for this handshake only', inputs: [], outputs: [{ name: 'ephemeral-key', hex: toHex(ephemeralKey), secret: true }, { name: 'ephemeral-pubkey', hex: toHex(ephPubkey) }], spec: SPEC.step3, ...ctx });
     const secret = ecdh(ephemeralKey, req.to.publicKey, 'initiator', this.tracer, ctx, prepared?.secret);
     const keys = deriveKeys(secret, challengeData, this.localId, req.to.nodeId, this.tracer, ctx);
     const idSignature = signId(this.privateKey, challengeData, ephPubkey, req.to.nodeId, this.tracer, ctx);
@@ -567,7 +578,7 @@ export class Discv5Engine {
       if (pt) {
         rec.plaintext = pt;
         rec.messageKey = session.readKey;
-        this.trace({ step: 'aes-gcm-open', title: 'Message decrypted with the session key', inputs: [{ name: 'key', hex: toHex(session.readKey), secret: true }, { name: 'nonce', hex: toHex(p.nonce) }, { name: 'message-ad', hex: toHex(ad), note: 'masking-iv ‖ header' }], outputs: [{ name: 'message-pt', hex: toHex(pt) }], ok: true, spec: SPEC.header, peer: toHex(srcId), packet: rec.seq });
+        this.trace({ step: DISCV5_STEPS.aesGcmOpen, title: 'Message decrypted with the session key', inputs: [{ name: 'key', hex: toHex(session.readKey), secret: true }, { name: 'nonce', hex: toHex(p.nonce) }, { name: 'message-ad', hex: toHex(ad), note: 'masking-iv ‖ header' }], outputs: [{ name: 'message-pt', hex: toHex(pt) }], ok: true, spec: SPEC.header, peer: toHex(srcId), packet: rec.seq });
         return this.onMessage(rec, pt, session, now);
       }
       rec.note = 'cannot decrypt with our session keys (the peer lost or renewed its session): challenge it again';
@@ -599,9 +610,9 @@ export class Discv5Engine {
     // The header nonce of WHOAREYOU is the nonce of the packet it answers (the request-nonce).
     const header = encodeHeader(FLAG_WHOAREYOU, p.nonce, encodeAuthdata({ flag: FLAG_WHOAREYOU, idNonce, enrSeq }));
     const bytes = encodePacket(srcId, maskingIv, header, new Uint8Array(0));
+    const seq = this.sendPacket({ nodeId: srcId, endpoint: from }, bytes, { kind: 'WHOAREYOU', note: `challenge: sign id-nonce with your key${enrSeq === 0n ? '; we have no record of yours, send it' : `; we know your record at seq ${enrSeq}`}` });
     // Replaces any older challenge for this address: at most one is outstanding (anti-amplification).
-    this.challenges.set(addr, { endpoint: from, srcId: srcId.slice(), requestNonce: p.nonce.slice(), challengeData: messageAd(maskingIv, header), packet: bytes, sentAt: now, expires: now + this.cfg.challengeTtlMs });
-    this.sendPacket({ nodeId: srcId, endpoint: from }, bytes, { kind: 'WHOAREYOU', note: `challenge: sign id-nonce with your key${enrSeq === 0n ? '; we have no record of yours, send it' : `; we know your record at seq ${enrSeq}`}` });
+    this.challenges.set(addr, { seq, endpoint: from, srcId: srcId.slice(), requestNonce: p.nonce.slice(), challengeData: messageAd(maskingIv, header), packet: bytes, sentAt: now, expires: now + this.cfg.challengeTtlMs });
   }
 
   /** Step 4: verify the handshake against the challenge we sent, derive keys, read the message. */
@@ -616,7 +627,7 @@ export class Discv5Engine {
       rec.rejected = 'handshake src-id differs from the node we challenged';
       return;
     }
-    const ctx = { peer: toHex(a.srcId), packet: rec.seq };
+    const ctx = handshakeContext(a.srcId, challenge.seq, rec.seq);
     let enr: Enr | undefined;
     if (a.record) {
       const decoded = this.decodeRecord(a.record);
@@ -648,7 +659,7 @@ export class Discv5Engine {
     const keys = deriveKeys(secret, challenge.challengeData, a.srcId, this.localId, this.tracer, ctx);
     const read = aesGcmKey(keys.initiatorKey);
     const pt = read.open(p.nonce, p.message, messageAd(p.maskingIv, p.header));
-    this.trace({ step: 'aes-gcm-open', title: pt ? 'Handshake message decrypted with the new initiator-key' : 'Handshake message does NOT decrypt', inputs: [{ name: 'initiator-key', hex: toHex(keys.initiatorKey), secret: true }, { name: 'nonce', hex: toHex(p.nonce) }, { name: 'message-ad', hex: toHex(messageAd(p.maskingIv, p.header)) }], outputs: pt ? [{ name: 'message-pt', hex: toHex(pt) }] : [], ok: !!pt, spec: SPEC.step4, ...ctx });
+    this.trace({ step: DISCV5_STEPS.aesGcmOpen, title: pt ? 'Handshake message decrypted with the new initiator-key' : 'Handshake message does NOT decrypt', inputs: [{ name: 'initiator-key', hex: toHex(keys.initiatorKey), secret: true }, { name: 'nonce', hex: toHex(p.nonce) }, { name: 'message-ad', hex: toHex(messageAd(p.maskingIv, p.header)) }], outputs: pt ? [{ name: 'message-pt', hex: toHex(pt) }] : [], ok: !!pt, spec: SPEC.step4, ...ctx });
     if (!pt) {
       rec.rejected = 'message does not decrypt with the keys this handshake derives';
       return;
@@ -815,12 +826,14 @@ export class Discv5Engine {
     this.releaseQueued(req.to, now);
   }
 
-  private sendPacket(to: NodeContactLite, bytes: Uint8Array, info: Partial<PacketRecord>, req?: PendingRequest): void {
+  /** Returns the packet's seq. */
+  private sendPacket(to: NodeContactLite, bytes: Uint8Array, info: Partial<PacketRecord>, req?: PendingRequest): number {
     const seq = this.nextSeq();
     if (req && !info.retransmit) req.packetSeq = seq;
     const record: PacketRecord = { seq, direction: 'out', at: this.now, peer: to.endpoint, peerId: toHex(to.nodeId), raw: bytes, ...info };
     this.out.send.push({ to: to.endpoint, bytes });
     this.emit({ type: 'packet', packet: record });
+    return seq;
   }
 
   private emit(e: EngineEvent): void {
