@@ -105,22 +105,3 @@ export function uintBytes(n: bigint | number, width: number): Uint8Array {
 }
 
 export const readU16 = (b: Uint8Array, at: number): number => (b[at] << 8) | b[at + 1];
-
-/** Log-distance between two 32-byte ids: bit length of a XOR b (0 when equal). */
-export function logDistance(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] ^ b[i];
-    if (x !== 0) return (a.length - i - 1) * 8 + (32 - Math.clz32(x));
-  }
-  return 0;
-}
-
-/** -1, 0, 1: which of a, b is closer to target by XOR distance. */
-export function compareDistance(target: Uint8Array, a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < target.length; i++) {
-    const da = a[i] ^ target[i];
-    const db = b[i] ^ target[i];
-    if (da !== db) return da < db ? -1 : 1;
-  }
-  return 0;
-}

@@ -1,7 +1,8 @@
 // handshake-lab CLI: decode ENRs and talk discv5 to real nodes from a terminal, with every
 // packet decoded. Exit codes: 0 success, 1 the peer or network failed, 2 invalid input.
 import { parseArgs } from 'node:util';
-import { logDistance, parseHex, toHex, utf8 } from '../../shared/bytes.ts';
+import { parseHex, toHex, utf8 } from '../../shared/bytes.ts';
+import { logDistance } from '../../shared/kademlia/distance.ts';
 import { isValidPrivateKey, randomPrivateKey } from '../../shared/crypto.ts';
 import { createEnr, encodeEnrText, enrToEnode, parseEnrText, dissectEnr, type Enr } from '../../shared/enr/index.ts';
 import { parseTarget } from '../../shared/discv5/contact.ts';

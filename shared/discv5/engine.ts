@@ -1,7 +1,8 @@
 // The discv5 session engine (discv5-theory.md "Sessions"), sans-IO: datagrams, the time and
 // commands go in; datagrams to send, events and crypto trace records come out. No sockets,
 // clocks or timers: the caller feeds `now` and calls tick() at nextDeadline().
-import { equalBytes, logDistance, toHex } from '../bytes.ts';
+import { equalBytes, toHex } from '../bytes.ts';
+import { logDistance } from '../kademlia/distance.ts';
 import { aesGcmKey, aesGcmSeal, ecdhCompressed, isValidPublicKey, type AesGcmKey, publicKeyOf, randomPrivateKey } from '../crypto.ts';
 import { decodeEnr, udpEndpoint, type Enr } from '../enr/index.ts';
 import { secureRandom, type RandomSource } from '../random.ts';

@@ -1,15 +1,16 @@
 // The discv5 behaviour layer, sans-IO like the engine it wraps: a routing table fed by
 // verified contact, liveness checks of its entries (revalidation, ping-before-evict), FINDNODE
 // answers from verified entries only, iterative lookups, ENR refresh and external-address votes.
-import { equalBytes, logDistance, toHex } from '../bytes.ts';
+import { equalBytes, toHex } from '../bytes.ts';
+import { logDistance } from '../kademlia/distance.ts';
 import { updateEnr, udpEndpoint, type Enr } from '../enr/index.ts';
 import type { TraceRecord } from '../trace.ts';
 import { endpointKey, type Endpoint } from '../transport.ts';
-import { AddressVotes, type AddressVotesOptions } from './address-votes.ts';
+import { AddressVotes, type AddressVotesOptions } from '../kademlia/address-votes.ts';
 import { contactFromEnr, Discv5Engine, FINDNODE_RESULT_LIMIT, type Command, type EngineConfig, type EngineEvent, type NodeContact } from './engine.ts';
-import { Lookup, type LookupEvent } from './lookup.ts';
-import { Revalidation, type RevalidationOptions } from './revalidation.ts';
-import { RoutingTable } from './table.ts';
+import { Lookup, type LookupEvent } from '../kademlia/lookup.ts';
+import { Revalidation, type RevalidationOptions } from '../kademlia/revalidation.ts';
+import { RoutingTable } from '../kademlia/table.ts';
 
 export interface NodeConfig extends EngineConfig {
   k?: number;

@@ -1,5 +1,5 @@
-// Learning our external endpoint from the recipient-ip/recipient-port that peers mirror back
-// in PONG (discv5-theory.md, "Maintaining The Local Node Record"). One peer's word is cheap to
+// Learning our external endpoint from the address peers mirror back in PONG (discv5's
+// recipient-ip/port, discv4's `to`; discv5-theory.md, "Maintaining The Local Node Record"). One peer's word is cheap to
 // fake, so each voter counts once, votes expire, and only a clear majority moves the answer.
 import { toHex } from '../bytes.ts';
 import { endpointKey, type Endpoint } from '../transport.ts';
