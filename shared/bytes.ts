@@ -16,6 +16,13 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+/** Hex of the first `maxBytes` bytes, with "…" when there are more: ids and values in one-line text. */
+export function shortHex(value: Uint8Array | string, maxBytes = 8): string {
+  const hex = typeof value === 'string' ? value : toHex(value.length > maxBytes ? value.subarray(0, maxBytes) : value);
+  const more = typeof value === 'string' ? value.length > maxBytes * 2 : value.length > maxBytes;
+  return more ? `${hex.slice(0, maxBytes * 2)}…` : hex;
+}
+
 export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const fromUtf8 = (b: Uint8Array): string => new TextDecoder().decode(b);
 

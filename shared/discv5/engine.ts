@@ -1,15 +1,16 @@
 // The discv5 session engine (discv5-theory.md "Sessions"), sans-IO: datagrams, the time and
 // commands go in; datagrams to send, events and crypto trace records come out. No sockets,
 // clocks or timers: the caller feeds `now` and calls tick() at nextDeadline().
-import { equalBytes, toHex } from '../bytes.ts';
+import { equalBytes, shortHex, toHex } from '../bytes.ts';
 import { logDistance } from '../kademlia/distance.ts';
 import { aesGcmKey, aesGcmSeal, ecdhCompressed, isValidPublicKey, type AesGcmKey, publicKeyOf, randomPrivateKey } from '../crypto.ts';
 import { decodeEnr, udpEndpoint, type Enr } from '../enr/index.ts';
+import { Lru } from '../lru.ts';
 import { secureRandom, type RandomSource } from '../random.ts';
 import { DISCV5_STEPS, type Tracer, type TraceRecord } from '../trace.ts';
 import { endpointKey, type Endpoint } from '../transport.ts';
 import { deriveKeys, ecdh, signId, verifyId, type SessionKeys } from './handshake-crypto.ts';
-import { decodeMessage, encodeMessage, isRequest, nodesMessageSize, RESPONSE_TO, summarizeMessage, type Message } from './messages.ts';
+import { decodeMessage, encodeMessage, isRequest, randomRequestId, nodesMessageSize, RESPONSE_TO, summarizeMessage, type Message } from './messages.ts';
 import { decodePacket, encodeAuthdata, encodeHeader, encodePacket, messageAd, type Authdata, type Packet } from './packet.ts';
 import {
   FLAG_HANDSHAKE, FLAG_MESSAGE, FLAG_WHOAREYOU, ID_NONCE_SIZE, MASKING_IV_SIZE, MAX_PACKET_SIZE, NONCE_SIZE, SPEC,
@@ -185,40 +186,6 @@ const handshakeContext = (peerId: Uint8Array, whoareyouSeq: number, packet: numb
 
 const sessionKey = (nodeId: Uint8Array, endpoint: Endpoint) => `${toHex(nodeId)}@${endpointKey(endpoint)}`;
 
-/** Bounded map that forgets the least recently used entry. */
-class Lru<V> {
-  private readonly map = new Map<string, V>();
-  constructor(private readonly capacity: number) {}
-  get(key: string): V | undefined {
-    const v = this.map.get(key);
-    if (v !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, v);
-    }
-    return v;
-  }
-  peek(key: string): V | undefined {
-    return this.map.get(key);
-  }
-  set(key: string, v: V): void {
-    this.map.delete(key);
-    this.map.set(key, v);
-    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as string);
-  }
-  delete(key: string): boolean {
-    return this.map.delete(key);
-  }
-  values(): IterableIterator<V> {
-    return this.map.values();
-  }
-  entries(): IterableIterator<[string, V]> {
-    return this.map.entries();
-  }
-  get size(): number {
-    return this.map.size;
-  }
-}
-
 /**
  * Step 1 without keys: an ordinary message packet whose message is sealed with a throw-away key —
  * random content to the recipient, which answers WHOAREYOU (its nonce names this packet).
@@ -239,11 +206,11 @@ export class Discv5Engine {
   private readonly privateKey: Uint8Array;
   private readonly random: RandomSource;
   private readonly cfg: typeof DEFAULTS;
-  private readonly sessions: Lru<Session>;
-  private readonly records: Lru<Enr>;
+  private readonly sessions: Lru<string, Session>;
+  private readonly records: Lru<string, Enr>;
   /** Records already decoded and verified, by their exact bytes: lookups hear the same ones again and again. */
-  private readonly verified: Lru<Enr>;
-  private readonly challenges: Lru<Challenge>;
+  private readonly verified: Lru<string, Enr>;
+  private readonly challenges: Lru<string, Challenge>;
   private readonly requests = new Map<string, PendingRequest>();
   private readonly requestsByNonce = new Map<string, PendingRequest>();
   private readonly nextSeq: () => number;
@@ -347,10 +314,7 @@ export class Discv5Engine {
 
   /** A request-id from the injected randomness: never a leading zero (it travels as an RLP string), none pending has it. */
   newRequestId(): Uint8Array {
-    for (;;) {
-      const id = this.random(8);
-      if (id[0] !== 0 && !this.requests.has(toHex(id))) return id;
-    }
+    return randomRequestId(this.random, (id) => this.requests.has(id));
   }
 
   private startRequest(message: Message, to: NodeContact, now: number): void {
@@ -725,7 +689,7 @@ export class Discv5Engine {
       }
       const d = logDistance(r.value.nodeId, req.to.nodeId);
       if (!asked.includes(d)) {
-        nodes.rejected.push(`record ${toHex(r.value.nodeId).slice(0, 16)}… is at distance ${d}, not one asked for`);
+        nodes.rejected.push(`record ${shortHex(r.value.nodeId)} is at distance ${d}, not one asked for`);
         continue;
       }
       if (nodes.records.length < FINDNODE_RESULT_LIMIT * this.cfg.maxNodesPackets && !nodes.records.some((x) => equalBytes(x.nodeId, r.value.nodeId))) {

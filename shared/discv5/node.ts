@@ -3,7 +3,7 @@
 // answers from verified entries only, iterative lookups, ENR refresh and external-address votes.
 import { equalBytes, toHex } from '../bytes.ts';
 import { logDistance } from '../kademlia/distance.ts';
-import { updateEnr, udpEndpoint, type Enr } from '../enr/index.ts';
+import { updateEnr, udpEndpoint, udpFields, type Enr } from '../enr/index.ts';
 import type { TraceRecord } from '../trace.ts';
 import { endpointKey, type Endpoint } from '../transport.ts';
 import { AddressVotes, type AddressVotesOptions } from '../kademlia/address-votes.ts';
@@ -282,8 +282,7 @@ export class Discv5Node {
     const current = udpEndpoint(this.engine.enr);
     const winner = this.votes.vote(voter, observed, now, current);
     if (!winner || !this.autoAddress) return undefined;
-    const changes = winner.ip.includes(':') ? { ip6: winner.ip, udp6: winner.port } : { ip: winner.ip, udp: winner.port };
-    return this.updateLocalEnr(changes, `a majority of peers see us at ${endpointKey(winner)}`);
+    return this.updateLocalEnr(udpFields(winner), `a majority of peers see us at ${endpointKey(winner)}`);
   }
 
   // ---------------------------------------------------------------- lookups
