@@ -10,6 +10,7 @@ import { type BaseENR, SignableENR } from '@chainsafe/enr';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import { bindUdp, unmap } from './node-transport.ts';
+import { udpFields } from '../shared/enr/index.ts';
 import type { Discv5LabPeer } from '../shared/lab.ts';
 import type { Logger } from './log.ts';
 import { silentLogger } from './log.ts';
@@ -101,13 +102,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       const enr = SignableENR.createFromPrivateKey(privateKey);
       const socket = await bindUdp(host, 0);
       const port = socket.address().port;
-      if (host.includes(':')) {
-        enr.ip6 = host;
-        enr.udp6 = port;
-      } else {
-        enr.ip = host;
-        enr.udp = port;
-      }
+      Object.assign(enr, udpFields({ ip: host, port })); // through chainsafe's setters
       const transport = new LabTransport(socket, enr.nodeId);
       transports.push(transport);
       const node = Discv5.create({

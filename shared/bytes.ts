@@ -16,6 +16,13 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+/** Hex of the first `maxBytes` bytes, with "…" when there are more: ids and values in one-line text. */
+export function shortHex(value: Uint8Array | string, maxBytes = 8): string {
+  const hex = typeof value === 'string' ? value : toHex(value.length > maxBytes ? value.subarray(0, maxBytes) : value);
+  const more = typeof value === 'string' ? value.length > maxBytes * 2 : value.length > maxBytes;
+  return more ? `${hex.slice(0, maxBytes * 2)}…` : hex;
+}
+
 export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const fromUtf8 = (b: Uint8Array): string => new TextDecoder().decode(b);
 
@@ -105,22 +112,3 @@ export function uintBytes(n: bigint | number, width: number): Uint8Array {
 }
 
 export const readU16 = (b: Uint8Array, at: number): number => (b[at] << 8) | b[at + 1];
-
-/** Log-distance between two 32-byte ids: bit length of a XOR b (0 when equal). */
-export function logDistance(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] ^ b[i];
-    if (x !== 0) return (a.length - i - 1) * 8 + (32 - Math.clz32(x));
-  }
-  return 0;
-}
-
-/** -1, 0, 1: which of a, b is closer to target by XOR distance. */
-export function compareDistance(target: Uint8Array, a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < target.length; i++) {
-    const da = a[i] ^ target[i];
-    const db = b[i] ^ target[i];
-    if (da !== db) return da < db ? -1 : 1;
-  }
-  return 0;
-}

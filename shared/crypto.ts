@@ -8,6 +8,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
+import { Lru } from './lru.ts';
 
 // Synchronous signing needs these (noble v3 leaves the hash backend to the caller).
 secp.hashes.sha256 = sha256;
@@ -55,17 +56,16 @@ export function isValidPrivateKey(k: Uint8Array): boolean {
  * record's key for its node id, its signature and the id-signature; the peer's key for ECDH.
  * Public keys only; bounded.
  */
-const decompressed = new Map<string, Uint8Array>();
 const DECOMPRESSED_KEPT = 2048;
+const decompressed = new Lru<string, Uint8Array>(DECOMPRESSED_KEPT);
 
 /** The 65-byte form of a 33- or 65-byte public key; throws on an invalid key. */
 function uncompressed(pub: Uint8Array): Uint8Array {
   if (pub.length !== 33) return secp.Point.fromBytes(pub).toBytes(false);
   const id = bytesToHex(pub);
-  const hit = decompressed.get(id);
+  const hit = decompressed.peek(id);
   if (hit) return hit;
   const full = secp.Point.fromBytes(pub).toBytes(false);
-  if (decompressed.size >= DECOMPRESSED_KEPT) decompressed.delete(decompressed.keys().next().value as string);
   decompressed.set(id, full);
   return full;
 }

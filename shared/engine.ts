@@ -70,6 +70,11 @@ export interface Engine<Command, Event> {
   /** Called at (or after) nextDeadline(): timeouts, retransmits, schedules. */
   tick(now: number): EngineOutput<Event>;
   nextDeadline(): number | undefined;
+  /**
+   * Optional work ahead of time, called by the driver once a step's transmits are out (discv5
+   * makes the next handshake's ECDH while the peer answers), drawing only on injected randomness.
+   */
+  prepare?(): void;
 }
 
 export const emptyOutput = <Event>(): EngineOutput<Event> => ({ transmits: [], events: [], records: [], trace: [] });

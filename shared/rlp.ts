@@ -1,7 +1,7 @@
 // RLP (Ethereum yellow paper, appendix B): a decoder that keeps every item's offset and
 // header length, so dissections can point at bytes, and rejects non-canonical forms.
 // Lengths are checked against the input before any slice; nothing is allocated from them.
-import { bigintToBytes, bytesToBigint, concat, toHex } from './bytes.ts';
+import { bigintToBytes, bytesToBigint, concat, shortHex } from './bytes.ts';
 import { fail } from './errors.ts';
 
 export interface RlpBytes {
@@ -192,5 +192,5 @@ export const rlpUint = (n: bigint | number): Uint8Array => bigintToBytes(n);
 export function describeRlp(item: RlpItem): string {
   if (item.kind === 'list') return `list of ${item.items.length} item${item.items.length === 1 ? '' : 's'}`;
   if (item.value.length === 0) return 'empty string (0)';
-  return `${item.value.length} byte${item.value.length === 1 ? '' : 's'}: 0x${toHex(item.value.subarray(0, 32))}${item.value.length > 32 ? '…' : ''}`;
+  return `${item.value.length} byte${item.value.length === 1 ? '' : 's'}: 0x${shortHex(item.value, 32)}`;
 }

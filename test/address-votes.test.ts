@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AddressVotes } from '../shared/discv5/address-votes.ts';
+import { AddressVotes } from '../shared/kademlia/address-votes.ts';
 import type { Endpoint } from '../shared/transport.ts';
 import { prng } from './helpers/prng.ts';
 

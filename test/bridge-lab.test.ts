@@ -7,7 +7,8 @@ import { Discv5 } from '@chainsafe/discv5';
 import { ENR, SignableENR } from '@chainsafe/enr';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { multiaddr } from '@multiformats/multiaddr';
-import { fromHex, logDistance } from '../shared/bytes.ts';
+import { fromHex } from '../shared/bytes.ts';
+import { logDistance } from '../shared/kademlia/distance.ts';
 import { bindUdp } from '../bridge/node-transport.ts';
 import { type BridgeHarness, startBridgeHarness } from './helpers/bridge-harness.ts';
 

@@ -9,7 +9,7 @@ import { driveConformance } from '../shared/discv5/conformance/drive.ts';
 import { ConformanceRun, type ScenarioResult } from '../shared/discv5/conformance/runner.ts';
 import { DISCV5_SCENARIOS } from '../shared/discv5/conformance/scenarios.ts';
 import { parseTarget } from '../shared/discv5/contact.ts';
-import { wallClock } from '../shared/discv5/driver.ts';
+import { wallClock } from '../shared/drive/clock.ts';
 
 let lab: Lab;
 let results: ScenarioResult[];

@@ -1,6 +1,7 @@
 // The session engine's rules (discv5-theory.md "Sessions"), driven deterministically in memory.
 import { describe, expect, it } from 'vitest';
-import { equalBytes, logDistance, toHex } from '../shared/bytes.ts';
+import { equalBytes, toHex } from '../shared/bytes.ts';
+import { logDistance } from '../shared/kademlia/distance.ts';
 import { coverageProblems } from '../shared/dissect.ts';
 import { createEnr, type Enr } from '../shared/enr/index.ts';
 import { randomPrivateKey } from '../shared/crypto.ts';

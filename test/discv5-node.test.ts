@@ -2,7 +2,8 @@
 // entries are revalidated on an injected clock (dead ones replaced), FINDNODE answers relay
 // verified entries only, newer records are fetched, and PONG votes move our address.
 import { describe, expect, it } from 'vitest';
-import { equalBytes, logDistance, toHex } from '../shared/bytes.ts';
+import { equalBytes, toHex } from '../shared/bytes.ts';
+import { logDistance } from '../shared/kademlia/distance.ts';
 import { randomPrivateKey } from '../shared/crypto.ts';
 import { contactFromEnr } from '../shared/discv5/engine.ts';
 import { Discv5Node, type NodeEvent, type NodeOutput } from '../shared/discv5/node.ts';

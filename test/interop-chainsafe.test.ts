@@ -1,7 +1,8 @@
 // Interop with a real, independent discv5 implementation: @chainsafe/discv5 nodes run in this
 // process on 127.0.0.1, our node talks to them over real UDP through Discv5Driver.
 import { afterEach, describe, expect, it } from 'vitest';
-import { fromUtf8, logDistance, toHex, utf8 } from '../shared/bytes.ts';
+import { fromUtf8, toHex, utf8 } from '../shared/bytes.ts';
+import { logDistance } from '../shared/kademlia/distance.ts';
 import { randomPrivateKey } from '../shared/crypto.ts';
 import { Discv5Driver } from '../shared/discv5/driver.ts';
 import type { PacketRecord } from '../shared/discv5/engine.ts';

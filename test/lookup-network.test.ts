@@ -2,10 +2,11 @@
 // each other (the playground's lab). From one bootstrap record our node must find the k = 16
 // nodes closest to a target, checked against the set computed from all the nodes' ids.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromHex, logDistance, toHex } from '../shared/bytes.ts';
+import { fromHex, toHex } from '../shared/bytes.ts';
+import { logDistance } from '../shared/kademlia/distance.ts';
 import { randomPrivateKey } from '../shared/crypto.ts';
 import { Discv5Driver } from '../shared/discv5/driver.ts';
-import type { LookupEvent } from '../shared/discv5/lookup.ts';
+import type { LookupEvent } from '../shared/kademlia/lookup.ts';
 import { Discv5Node } from '../shared/discv5/node.ts';
 import { createEnr, type Enr } from '../shared/enr/index.ts';
 import { secureRandom } from '../shared/random.ts';

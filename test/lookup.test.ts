@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { logDistance, toHex } from '../shared/bytes.ts';
-import { Lookup, lookupDistances, type LookupEvent } from '../shared/discv5/lookup.ts';
-import { RoutingTable } from '../shared/discv5/table.ts';
+import { toHex } from '../shared/bytes.ts';
+import { logDistance } from '../shared/kademlia/distance.ts';
+import { Lookup, lookupDistances, type LookupEvent } from '../shared/kademlia/lookup.ts';
+import { RoutingTable } from '../shared/kademlia/table.ts';
 import { idAtDistance, prng, type Prng, xorDistance } from './helpers/prng.ts';
 
 interface Node {

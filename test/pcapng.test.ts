@@ -7,7 +7,7 @@ import { decodeMessage, encodeMessage, type Version } from '../shared/bitcoin/me
 import { NETWORKS, NODE_NETWORK, NODE_WITNESS } from '../shared/bitcoin/spec.ts';
 import { fromHex, fromUtf8 } from '../shared/bytes.ts';
 import { randomPrivateKey } from '../shared/crypto.ts';
-import { createEnr } from '../shared/enr/index.ts';
+import { createEnr, udpFields } from '../shared/enr/index.ts';
 import { internetChecksum, ipPacket, ipv4Header, IPPROTO_TCP, IPPROTO_UDP, pseudoHeader, tcpHeader, TCP, udpHeader } from '../shared/capture/ip-packets.ts';
 import type { PacketRecord } from '../shared/discv5/engine.ts';
 import type { Engine, WireRecord } from '../shared/engine.ts';
@@ -306,7 +306,7 @@ function theirView(rows: string[][]): string[] {
 function discv5Peer(seed: number, ep: Endpoint) {
   const g = prng(seed + 1000);
   const privateKey = randomPrivateKey((n) => g.bytes(n));
-  const enr = ep.ip.includes(':') ? createEnr({ privateKey, ip6: ep.ip, udp6: ep.port }) : createEnr({ privateKey, ip: ep.ip, udp: ep.port });
+  const enr = createEnr({ privateKey, ...udpFields(ep) });
   return makePeer(seed, { privateKey, enr }, ep);
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { logDistance, toHex } from '../shared/bytes.ts';
-import { RoutingTable } from '../shared/discv5/table.ts';
+import { toHex } from '../shared/bytes.ts';
+import { logDistance } from '../shared/kademlia/distance.ts';
+import { RoutingTable } from '../shared/kademlia/table.ts';
 import { idAtDistance, prng, xorDistance } from './helpers/prng.ts';
 
 interface Node {

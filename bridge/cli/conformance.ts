@@ -2,12 +2,12 @@
 // node, from a terminal. The scenarios and their runner are shared/discv5/conformance (the
 // playground runs the same); this file opens the sockets and prints. Exit: 0 nothing failed,
 // 1 a scenario failed.
-import { toHex } from '../../shared/bytes.ts';
+import { shortHex } from '../../shared/bytes.ts';
 import { driveConformance } from '../../shared/discv5/conformance/drive.ts';
 import { ConformanceRun, type ScenarioResult, type TesterSocket } from '../../shared/discv5/conformance/runner.ts';
 import { DISCV5_SCENARIOS } from '../../shared/discv5/conformance/scenarios.ts';
 import type { NodeContact, PacketRecord } from '../../shared/discv5/engine.ts';
-import { wallClock } from '../../shared/discv5/driver.ts';
+import { wallClock } from '../../shared/drive/clock.ts';
 import type { DatagramSocket } from '../../shared/transport.ts';
 import { endpointKey } from '../../shared/transport.ts';
 import { isWildcard, nodeDatagramTransport } from '../node-transport.ts';
@@ -75,7 +75,7 @@ export async function conformanceCommand(out: Printer, to: NodeContact, o: Confo
     const run = new ConformanceRun(DISCV5_SCENARIOS, { target: to, sockets: tester, waitMs: o.waitMs, bystanderWaitMs: o.bystanderWaitMs, ...(o.only ? { only: o.only } : {}), ...(noSecondary ? { noSecondaryReason: noSecondary } : {}) });
     if (out.json) out.object({ type: 'start', target: endpointKey(to.endpoint), nodeId: to.nodeId, listen1, listen2 });
     else {
-      out.line(`discv5 conformance: go-ethereum's v5test scenarios against ${toHex(to.nodeId).slice(0, 16)}… at ${endpointKey(to.endpoint)}`);
+      out.line(`discv5 conformance: go-ethereum's v5test scenarios against ${shortHex(to.nodeId)} at ${endpointKey(to.endpoint)}`);
       out.line(`sending from ${listen1}${listen2 ? ` and ${listen2}` : ` only (${noSecondary})`}; each answer awaited ${o.waitMs} ms`);
     }
     let t0 = 0;

@@ -1,9 +1,10 @@
 // handshake-lab CLI: decode ENRs and talk discv5 to real nodes from a terminal, with every
 // packet decoded. Exit codes: 0 success, 1 the peer or network failed, 2 invalid input.
 import { parseArgs } from 'node:util';
-import { logDistance, parseHex, toHex, utf8 } from '../../shared/bytes.ts';
+import { parseHex, shortHex, toHex, utf8 } from '../../shared/bytes.ts';
+import { logDistance } from '../../shared/kademlia/distance.ts';
 import { isValidPrivateKey, randomPrivateKey } from '../../shared/crypto.ts';
-import { createEnr, encodeEnrText, enrToEnode, parseEnrText, dissectEnr, type Enr } from '../../shared/enr/index.ts';
+import { createEnr, encodeEnrText, udpFields, enrToEnode, parseEnrText, dissectEnr, type Enr } from '../../shared/enr/index.ts';
 import { parseTarget } from '../../shared/discv5/contact.ts';
 import { Discv5Driver, type RequestOutcome } from '../../shared/discv5/driver.ts';
 import type { NodeContact, PacketRecord } from '../../shared/discv5/engine.ts';
@@ -169,7 +170,7 @@ async function clientNode(out: Printer, to: NodeContact, timing: Timing): Promis
   const bindIp = loopback ? to.endpoint.ip : v6 ? '::' : '0.0.0.0';
   const socket = await nodeDatagramTransport.openDatagram({ ip: bindIp, port: 0 });
   const privateKey = randomPrivateKey(secureRandom);
-  const enr = createEnr({ privateKey, ...(loopback ? (v6 ? { ip6: to.endpoint.ip, udp6: socket.local.port } : { ip: to.endpoint.ip, udp: socket.local.port }) : {}) });
+  const enr = createEnr({ privateKey, ...(loopback ? udpFields({ ip: to.endpoint.ip, port: socket.local.port }) : {}) });
   const driver = new Discv5Driver(new Discv5Node({ privateKey, enr, ...timing }), socket);
   const packets: PacketRecord[] = [];
   let t0 = 0;
@@ -230,9 +231,9 @@ async function lookup(out: Printer, boot: Enr, targetId: Uint8Array, timing: Tim
       if (e.type !== 'lookup') return;
       const ev = e.event;
       if (out.json) out.object({ type: 'lookup', event: ev.type, node: 'node' in ev ? toHex(ev.node.nodeId) : undefined, ...(ev.type === 'queried' ? { distances: ev.distances } : {}), ...(ev.type === 'answered' ? { found: ev.found, newNodes: ev.newNodes.length } : {}), ...(ev.type === 'failed' ? { reason: ev.reason } : {}) });
-      else if (ev.type === 'queried') out.line(`queried  ${toHex(ev.node.nodeId).slice(0, 16)}… distances ${ev.distances.join(',')}`);
-      else if (ev.type === 'answered') out.line(`answered ${toHex(ev.node.nodeId).slice(0, 16)}… ${ev.found} records, ${ev.newNodes.length} new`);
-      else if (ev.type === 'failed') out.line(`failed   ${toHex(ev.node.nodeId).slice(0, 16)}… ${ev.reason}`);
+      else if (ev.type === 'queried') out.line(`queried  ${shortHex(ev.node.nodeId)} distances ${ev.distances.join(',')}`);
+      else if (ev.type === 'answered') out.line(`answered ${shortHex(ev.node.nodeId)} ${ev.found} records, ${ev.newNodes.length} new`);
+      else if (ev.type === 'failed') out.line(`failed   ${shortHex(ev.node.nodeId)} ${ev.reason}`);
     },
   });
   if (!out.json) out.line(`lookup target ${toHex(targetId)}`);
@@ -261,8 +262,7 @@ async function listen(out: Printer, ip: string, port: number, keyHex: string | u
   const socket = await nodeDatagramTransport.openDatagram({ ip, port }).catch((e: Error) => {
     throw new UsageError(`cannot listen on ${ip}:${port}: ${e.message}`);
   });
-  const v6 = socket.local.ip.includes(':');
-  const enr = createEnr({ privateKey, ...(v6 ? { ip6: socket.local.ip, udp6: socket.local.port } : { ip: socket.local.ip, udp: socket.local.port }) });
+  const enr = createEnr({ privateKey, ...udpFields(socket.local) });
   const driver = new Discv5Driver(new Discv5Node({ privateKey, enr, ...timing }), socket);
   if (out.json) out.object({ type: 'listening', enr: encodeEnrText(enr), nodeId: enr.nodeId, address: endpointKey(socket.local) });
   else {
@@ -272,7 +272,7 @@ async function listen(out: Printer, ip: string, port: number, keyHex: string | u
   driver.listen({
     event: (e) => {
       if (e.type === 'packet') printPacket(out, e.packet, enr.nodeId, 0);
-      else if (e.type === 'session-established' && !out.json) out.line(`             session established with ${toHex(e.nodeId).slice(0, 16)}… (${e.direction === 'incoming' ? 'they initiated' : 'we initiated'})`);
+      else if (e.type === 'session-established' && !out.json) out.line(`             session established with ${shortHex(e.nodeId)} (${e.direction === 'incoming' ? 'they initiated' : 'we initiated'})`);
     },
     trace: (t) => printTrace(out, t),
   });

@@ -1,32 +1,23 @@
-// The thin adapter between a sans-IO discv5 node and the world: a datagram socket, the
-// clock and one timer. The same driver runs in Node (dgram) and in the browser (tunnel).
+// A discv5 node on the generic EngineDriver, with promises for the caller: one per request
+// (ping, findnode, talkreq) and one per lookup. Sockets, the clock and the timer are the
+// EngineDriver's; request-ids come from the node's injected randomness.
 import { toHex } from '../bytes.ts';
+import { EngineDriver, type DriverListener } from '../drive/driver.ts';
+import { wallClock, type Clock } from '../drive/clock.ts';
 import type { Enr } from '../enr/index.ts';
-import type { TraceRecord } from '../trace.ts';
 import type { DatagramSocket } from '../transport.ts';
 import type { NodeContact } from './engine.ts';
 import type { Message } from './messages.ts';
-import { Discv5Node, type NodeCommand, type NodeEvent, type NodeOutput } from './node.ts';
-
-export type Clock = () => number;
-/** Milliseconds since the epoch with sub-millisecond resolution. */
-export const wallClock: Clock = () => performance.timeOrigin + performance.now();
+import type { Discv5Node, NodeCommand, NodeEvent } from './node.ts';
+import { Discv5Protocol } from './protocol.ts';
 
 export type RequestOutcome =
   | { ok: true; response: Message; rttMs: number; records?: Enr[]; rejectedRecords?: string[] }
   | { ok: false; reason: string };
 
-export interface DriverListener {
-  event?: (e: NodeEvent) => void;
-  trace?: (t: TraceRecord) => void;
-  /** A datagram could not be sent (refused by the bridge, socket error). */
-  error?: (e: Error) => void;
-}
-
 export class Discv5Driver {
-  private timer: unknown;
-  private timerAt: number | undefined;
-  private readonly listeners = new Set<DriverListener>();
+  readonly protocol: Discv5Protocol;
+  private readonly driver: EngineDriver<NodeCommand, NodeEvent>;
   private readonly waiting = new Map<string, (o: RequestOutcome) => void>();
   private readonly lookupWaiters = new Map<number, (closest: Enr[]) => void>();
   private closed = false;
@@ -35,31 +26,20 @@ export class Discv5Driver {
   constructor(
     readonly node: Discv5Node,
     readonly socket: DatagramSocket,
-    private readonly clock: Clock = wallClock,
+    clock: Clock = wallClock,
   ) {
-    socket.onMessage((bytes, from) => {
-      if (this.closed) return;
-      // The engine turns bad packets into rejections; this guards the I/O loop against a bug.
-      let out: NodeOutput;
-      try {
-        out = node.receive(bytes, from, this.clock());
-      } catch (e) {
-        this.listeners.forEach((l) => l.error?.(e instanceof Error ? e : new Error(String(e))));
-        return;
-      }
-      this.apply(out);
-    });
-    socket.onError((e) => this.listeners.forEach((l) => l.error?.(e)));
+    this.protocol = new Discv5Protocol(node);
+    this.driver = new EngineDriver(this.protocol, { datagram: socket }, clock);
+    this.driver.listen({ event: (e) => this.settle(e) });
   }
 
-  listen(l: DriverListener): () => void {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
+  /** Events (the node's, 'packet' included), wire records, trace records and send errors. */
+  listen(l: DriverListener<NodeEvent>): () => void {
+    return this.driver.listen(l);
   }
 
   command(cmd: NodeCommand): void {
-    if (this.closed) return;
-    this.apply(this.node.command(cmd, this.clock()));
+    if (!this.closed) this.driver.command(cmd);
   }
 
   ping(to: NodeContact): Promise<RequestOutcome> {
@@ -76,6 +56,7 @@ export class Discv5Driver {
 
   /** Resolves with the k closest nodes found (every lookup ends: its queries time out). */
   lookup(target: Uint8Array, seeds: Enr[] = []): Promise<Enr[]> {
+    // Above the node's own lookup numbers, so the two never meet.
     const lookupId = 1_000_000 + this.nextLookup++;
     return new Promise((resolve) => {
       this.lookupWaiters.set(lookupId, resolve);
@@ -85,42 +66,20 @@ export class Discv5Driver {
 
   close(): void {
     this.closed = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.driver.close();
     for (const w of this.waiting.values()) w({ ok: false, reason: 'closed' });
     this.waiting.clear();
     for (const w of this.lookupWaiters.values()) w([]);
     this.lookupWaiters.clear();
-    this.socket.close();
   }
 
   private request(make: (requestId: Uint8Array) => NodeCommand): Promise<RequestOutcome> {
-    const requestId = globalThis.crypto.getRandomValues(new Uint8Array(8));
-    requestId[0] |= 0x80;
+    if (this.closed) return Promise.resolve({ ok: false, reason: 'closed' });
+    const requestId = this.protocol.newRequestId();
     return new Promise((resolve) => {
       this.waiting.set(toHex(requestId), resolve);
       this.command(make(requestId));
     });
-  }
-
-  private apply(out: NodeOutput): void {
-    for (const s of out.send) {
-      try {
-        this.socket.send(s.bytes, s.to);
-      } catch (e) {
-        this.listeners.forEach((l) => l.error?.(e instanceof Error ? e : new Error(String(e))));
-      }
-    }
-    // Packets first, then the crypto steps that made or read them (records link by packet seq).
-    const settled: NodeEvent[] = [];
-    for (const e of out.events) {
-      this.listeners.forEach((l) => l.event?.(e));
-      settled.push(e);
-    }
-    for (const t of out.trace) this.listeners.forEach((l) => l.trace?.(t));
-    settled.forEach((e) => this.settle(e));
-    this.schedule();
-    // The packets are out: use the wait for their answers to make the next handshakes' ECDH.
-    if (out.send.length > 0 && !this.closed) this.node.engine.prepareHandshakes();
   }
 
   private settle(e: NodeEvent): void {
@@ -137,21 +96,5 @@ export class Discv5Driver {
         w(e.event.closest);
       }
     }
-  }
-
-  /** One timer, set for the engine's next deadline. */
-  private schedule(): void {
-    if (this.closed) return;
-    const next = this.node.nextDeadline();
-    if (next === this.timerAt) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = next;
-    if (next === undefined) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = undefined;
-      if (!this.closed) this.apply(this.node.tick(this.clock()));
-    }, Math.max(0, next - this.clock()) + 1);
   }
 }

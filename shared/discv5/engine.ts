@@ -1,14 +1,16 @@
 // The discv5 session engine (discv5-theory.md "Sessions"), sans-IO: datagrams, the time and
 // commands go in; datagrams to send, events and crypto trace records come out. No sockets,
 // clocks or timers: the caller feeds `now` and calls tick() at nextDeadline().
-import { equalBytes, logDistance, toHex } from '../bytes.ts';
+import { equalBytes, shortHex, toHex } from '../bytes.ts';
+import { logDistance } from '../kademlia/distance.ts';
 import { aesGcmKey, aesGcmSeal, ecdhCompressed, isValidPublicKey, type AesGcmKey, publicKeyOf, randomPrivateKey } from '../crypto.ts';
 import { decodeEnr, udpEndpoint, type Enr } from '../enr/index.ts';
+import { Lru } from '../lru.ts';
 import { secureRandom, type RandomSource } from '../random.ts';
-import type { Tracer, TraceRecord } from '../trace.ts';
+import { DISCV5_STEPS, type Tracer, type TraceRecord } from '../trace.ts';
 import { endpointKey, type Endpoint } from '../transport.ts';
 import { deriveKeys, ecdh, signId, verifyId, type SessionKeys } from './handshake-crypto.ts';
-import { decodeMessage, encodeMessage, isRequest, nodesMessageSize, RESPONSE_TO, summarizeMessage, type Message } from './messages.ts';
+import { decodeMessage, encodeMessage, isRequest, randomRequestId, nodesMessageSize, RESPONSE_TO, summarizeMessage, type Message } from './messages.ts';
 import { decodePacket, encodeAuthdata, encodeHeader, encodePacket, messageAd, type Authdata, type Packet } from './packet.ts';
 import {
   FLAG_HANDSHAKE, FLAG_MESSAGE, FLAG_WHOAREYOU, ID_NONCE_SIZE, MASKING_IV_SIZE, MAX_PACKET_SIZE, NONCE_SIZE, SPEC,
@@ -142,6 +144,8 @@ interface PendingRequest {
 }
 
 interface Challenge {
+  /** Our WHOAREYOU's packet seq: names the handshake it starts (trace records' `handshake`). */
+  seq: number;
   endpoint: Endpoint;
   srcId: Uint8Array;
   requestNonce: Uint8Array;
@@ -171,41 +175,16 @@ const RANDOM_MESSAGE_SIZE = 44;
 /** Bytes of a NODES packet that are not message-pt: masking-iv, static header, authdata, GCM tag. */
 const ORDINARY_OVERHEAD = MASKING_IV_SIZE + STATIC_HEADER_SIZE + 32 + TAG_SIZE;
 
-const sessionKey = (nodeId: Uint8Array, endpoint: Endpoint) => `${toHex(nodeId)}@${endpointKey(endpoint)}`;
+/**
+ * What ties a handshake's trace records together: the peer, the packet the step belongs to, and
+ * the handshake's id, named by its WHOAREYOU (the one we got as initiator, sent as recipient).
+ */
+const handshakeContext = (peerId: Uint8Array, whoareyouSeq: number, packet: number) => {
+  const peer = toHex(peerId);
+  return { peer, packet, handshake: `${peer}:${whoareyouSeq}` };
+};
 
-/** Bounded map that forgets the least recently used entry. */
-class Lru<V> {
-  private readonly map = new Map<string, V>();
-  constructor(private readonly capacity: number) {}
-  get(key: string): V | undefined {
-    const v = this.map.get(key);
-    if (v !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, v);
-    }
-    return v;
-  }
-  peek(key: string): V | undefined {
-    return this.map.get(key);
-  }
-  set(key: string, v: V): void {
-    this.map.delete(key);
-    this.map.set(key, v);
-    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as string);
-  }
-  delete(key: string): boolean {
-    return this.map.delete(key);
-  }
-  values(): IterableIterator<V> {
-    return this.map.values();
-  }
-  entries(): IterableIterator<[string, V]> {
-    return this.map.entries();
-  }
-  get size(): number {
-    return this.map.size;
-  }
-}
+const sessionKey = (nodeId: Uint8Array, endpoint: Endpoint) => `${toHex(nodeId)}@${endpointKey(endpoint)}`;
 
 /**
  * Step 1 without keys: an ordinary message packet whose message is sealed with a throw-away key —
@@ -227,11 +206,11 @@ export class Discv5Engine {
   private readonly privateKey: Uint8Array;
   private readonly random: RandomSource;
   private readonly cfg: typeof DEFAULTS;
-  private readonly sessions: Lru<Session>;
-  private readonly records: Lru<Enr>;
+  private readonly sessions: Lru<string, Session>;
+  private readonly records: Lru<string, Enr>;
   /** Records already decoded and verified, by their exact bytes: lookups hear the same ones again and again. */
-  private readonly verified: Lru<Enr>;
-  private readonly challenges: Lru<Challenge>;
+  private readonly verified: Lru<string, Enr>;
+  private readonly challenges: Lru<string, Challenge>;
   private readonly requests = new Map<string, PendingRequest>();
   private readonly requestsByNonce = new Map<string, PendingRequest>();
   private readonly nextSeq: () => number;
@@ -333,11 +312,9 @@ export class Discv5Engine {
     return this.flush();
   }
 
-  private newRequestId(): Uint8Array {
-    for (;;) {
-      const id = this.random(8);
-      if (id[0] !== 0 && !this.requests.has(toHex(id))) return id;
-    }
+  /** A request-id from the injected randomness: never a leading zero (it travels as an RLP string), none pending has it. */
+  newRequestId(): Uint8Array {
+    return randomRequestId(this.random, (id) => this.requests.has(id));
   }
 
   private startRequest(message: Message, to: NodeContact, now: number): void {
@@ -510,8 +487,8 @@ export class Discv5Engine {
       this.fail(req, 'the peer answered our handshake with another WHOAREYOU (it could not verify it)', now);
       return;
     }
-    const ctx = { peer: toHex(req.to.nodeId), packet: rec.seq };
-    this.trace({ step: 'unmask', title: 'WHOAREYOU unmasked with our own node id: its header becomes the challenge-data', inputs: [{ name: 'masking-key (our node-id[:16])', hex: toHex(this.localId.subarray(0, 16)) }, { name: 'masking-iv', hex: toHex(p.maskingIv) }], outputs: [{ name: 'challenge-data', hex: toHex(messageAd(p.maskingIv, p.header)), note: 'masking-iv ‖ static-header ‖ authdata' }, { name: 'id-nonce', hex: toHex(a.idNonce) }, { name: 'enr-seq', hex: a.enrSeq.toString(), note: 'the seq of our record the peer knows (0: none)' }], spec: SPEC.step3, ...ctx });
+    const ctx = handshakeContext(req.to.nodeId, rec.seq, rec.seq);
+    this.trace({ step: DISCV5_STEPS.unmask, title: 'WHOAREYOU unmasked with our own node id: its header becomes the challenge-data', inputs: [{ name: 'masking-key (our node-id[:16])', hex: toHex(this.localId.subarray(0, 16)) }, { name: 'masking-iv', hex: toHex(p.maskingIv) }], outputs: [{ name: 'challenge-data', hex: toHex(messageAd(p.maskingIv, p.header)), note: 'masking-iv ‖ static-header ‖ authdata' }, { name: 'id-nonce', hex: toHex(a.idNonce) }, { name: 'enr-seq', hex: a.enrSeq.toString(), note: 'the seq of our record the peer knows (0: none)' }], spec: SPEC.step3, ...ctx });
     rec.note = `challenge for our ${req.message.type}: prove who we are (id-nonce), peer knows our record at seq ${a.enrSeq}${a.enrSeq > this.localEnr.seq ? ` — more than our own seq ${this.localEnr.seq}, which cannot be: some peers (@chainsafe/discv5 11) write enr-seq left-aligned, so 1 arrives as 2^56` : ''}`;
 
     const challengeData = messageAd(p.maskingIv, p.header);
@@ -519,7 +496,7 @@ export class Discv5Engine {
     req.prepared = undefined;
     const ephemeralKey = prepared?.ephemeralKey ?? randomPrivateKey(this.random);
     const ephPubkey = prepared?.ephPubkey ?? publicKeyOf(ephemeralKey);
-    this.trace({ step: 'ephemeral-key', title: 'A fresh ephemeral key pair for this handshake only', inputs: [], outputs: [{ name: 'ephemeral-key', hex: toHex(ephemeralKey), secret: true }, { name: 'ephemeral-pubkey', hex: toHex(ephPubkey) }], spec: SPEC.step3, ...ctx });
+    this.trace({ step: DISCV5_STEPS.ephemeralKey, title: 'A fresh ephemeral key pair for this handshake only', inputs: [], outputs: [{ name: 'ephemeral-key', hex: toHex(ephemeralKey), secret: true }, { name: 'ephemeral-pubkey', hex: toHex(ephPubkey) }], spec: SPEC.step3, ...ctx });
     const secret = ecdh(ephemeralKey, req.to.publicKey, 'initiator', this.tracer, ctx, prepared?.secret);
     const keys = deriveKeys(secret, challengeData, this.localId, req.to.nodeId, this.tracer, ctx);
     const idSignature = signId(this.privateKey, challengeData, ephPubkey, req.to.nodeId, this.tracer, ctx);
@@ -566,7 +543,7 @@ export class Discv5Engine {
       if (pt) {
         rec.plaintext = pt;
         rec.messageKey = session.readKey;
-        this.trace({ step: 'aes-gcm-open', title: 'Message decrypted with the session key', inputs: [{ name: 'key', hex: toHex(session.readKey), secret: true }, { name: 'nonce', hex: toHex(p.nonce) }, { name: 'message-ad', hex: toHex(ad), note: 'masking-iv ‖ header' }], outputs: [{ name: 'message-pt', hex: toHex(pt) }], ok: true, spec: SPEC.header, peer: toHex(srcId), packet: rec.seq });
+        this.trace({ step: DISCV5_STEPS.aesGcmOpen, title: 'Message decrypted with the session key', inputs: [{ name: 'key', hex: toHex(session.readKey), secret: true }, { name: 'nonce', hex: toHex(p.nonce) }, { name: 'message-ad', hex: toHex(ad), note: 'masking-iv ‖ header' }], outputs: [{ name: 'message-pt', hex: toHex(pt) }], ok: true, spec: SPEC.header, peer: toHex(srcId), packet: rec.seq });
         return this.onMessage(rec, pt, session, now);
       }
       rec.note = 'cannot decrypt with our session keys (the peer lost or renewed its session): challenge it again';
@@ -598,9 +575,9 @@ export class Discv5Engine {
     // The header nonce of WHOAREYOU is the nonce of the packet it answers (the request-nonce).
     const header = encodeHeader(FLAG_WHOAREYOU, p.nonce, encodeAuthdata({ flag: FLAG_WHOAREYOU, idNonce, enrSeq }));
     const bytes = encodePacket(srcId, maskingIv, header, new Uint8Array(0));
+    const seq = this.sendPacket({ nodeId: srcId, endpoint: from }, bytes, { kind: 'WHOAREYOU', note: `challenge: sign id-nonce with your key${enrSeq === 0n ? '; we have no record of yours, send it' : `; we know your record at seq ${enrSeq}`}` });
     // Replaces any older challenge for this address: at most one is outstanding (anti-amplification).
-    this.challenges.set(addr, { endpoint: from, srcId: srcId.slice(), requestNonce: p.nonce.slice(), challengeData: messageAd(maskingIv, header), packet: bytes, sentAt: now, expires: now + this.cfg.challengeTtlMs });
-    this.sendPacket({ nodeId: srcId, endpoint: from }, bytes, { kind: 'WHOAREYOU', note: `challenge: sign id-nonce with your key${enrSeq === 0n ? '; we have no record of yours, send it' : `; we know your record at seq ${enrSeq}`}` });
+    this.challenges.set(addr, { seq, endpoint: from, srcId: srcId.slice(), requestNonce: p.nonce.slice(), challengeData: messageAd(maskingIv, header), packet: bytes, sentAt: now, expires: now + this.cfg.challengeTtlMs });
   }
 
   /** Step 4: verify the handshake against the challenge we sent, derive keys, read the message. */
@@ -615,7 +592,7 @@ export class Discv5Engine {
       rec.rejected = 'handshake src-id differs from the node we challenged';
       return;
     }
-    const ctx = { peer: toHex(a.srcId), packet: rec.seq };
+    const ctx = handshakeContext(a.srcId, challenge.seq, rec.seq);
     let enr: Enr | undefined;
     if (a.record) {
       const decoded = this.decodeRecord(a.record);
@@ -647,7 +624,7 @@ export class Discv5Engine {
     const keys = deriveKeys(secret, challenge.challengeData, a.srcId, this.localId, this.tracer, ctx);
     const read = aesGcmKey(keys.initiatorKey);
     const pt = read.open(p.nonce, p.message, messageAd(p.maskingIv, p.header));
-    this.trace({ step: 'aes-gcm-open', title: pt ? 'Handshake message decrypted with the new initiator-key' : 'Handshake message does NOT decrypt', inputs: [{ name: 'initiator-key', hex: toHex(keys.initiatorKey), secret: true }, { name: 'nonce', hex: toHex(p.nonce) }, { name: 'message-ad', hex: toHex(messageAd(p.maskingIv, p.header)) }], outputs: pt ? [{ name: 'message-pt', hex: toHex(pt) }] : [], ok: !!pt, spec: SPEC.step4, ...ctx });
+    this.trace({ step: DISCV5_STEPS.aesGcmOpen, title: pt ? 'Handshake message decrypted with the new initiator-key' : 'Handshake message does NOT decrypt', inputs: [{ name: 'initiator-key', hex: toHex(keys.initiatorKey), secret: true }, { name: 'nonce', hex: toHex(p.nonce) }, { name: 'message-ad', hex: toHex(messageAd(p.maskingIv, p.header)) }], outputs: pt ? [{ name: 'message-pt', hex: toHex(pt) }] : [], ok: !!pt, spec: SPEC.step4, ...ctx });
     if (!pt) {
       rec.rejected = 'message does not decrypt with the keys this handshake derives';
       return;
@@ -712,7 +689,7 @@ export class Discv5Engine {
       }
       const d = logDistance(r.value.nodeId, req.to.nodeId);
       if (!asked.includes(d)) {
-        nodes.rejected.push(`record ${toHex(r.value.nodeId).slice(0, 16)}… is at distance ${d}, not one asked for`);
+        nodes.rejected.push(`record ${shortHex(r.value.nodeId)} is at distance ${d}, not one asked for`);
         continue;
       }
       if (nodes.records.length < FINDNODE_RESULT_LIMIT * this.cfg.maxNodesPackets && !nodes.records.some((x) => equalBytes(x.nodeId, r.value.nodeId))) {
@@ -814,12 +791,14 @@ export class Discv5Engine {
     this.releaseQueued(req.to, now);
   }
 
-  private sendPacket(to: NodeContactLite, bytes: Uint8Array, info: Partial<PacketRecord>, req?: PendingRequest): void {
+  /** Returns the packet's seq. */
+  private sendPacket(to: NodeContactLite, bytes: Uint8Array, info: Partial<PacketRecord>, req?: PendingRequest): number {
     const seq = this.nextSeq();
     if (req && !info.retransmit) req.packetSeq = seq;
     const record: PacketRecord = { seq, direction: 'out', at: this.now, peer: to.endpoint, peerId: toHex(to.nodeId), raw: bytes, ...info };
     this.out.send.push({ to: to.endpoint, bytes });
     this.emit({ type: 'packet', packet: record });
+    return seq;
   }
 
   private emit(e: EngineEvent): void {

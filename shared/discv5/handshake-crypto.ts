@@ -2,7 +2,7 @@
 // trace record with the spec's names, so the key-schedule panel is a view over the trace.
 import { concat, toHex } from '../bytes.ts';
 import { ecdhCompressed, hkdfSha256, sha256, signHash, verifyHash } from '../crypto.ts';
-import type { Tracer, TraceRecord } from '../trace.ts';
+import { DISCV5_STEPS, type Tracer, type TraceRecord } from '../trace.ts';
 import { ID_SIGNATURE_TEXT, KDF_INFO_TEXT, SPEC } from './spec.ts';
 
 export interface SessionKeys {
@@ -16,7 +16,7 @@ const v = (name: string, bytes: Uint8Array, secret = false, note?: string) => ({
 export function ecdh(privateKey: Uint8Array, publicKey: Uint8Array, role: 'initiator' | 'recipient', trace?: Tracer, ctx?: Partial<TraceRecord>, precomputed?: Uint8Array): Uint8Array {
   const secret = precomputed ?? ecdhCompressed(privateKey, publicKey);
   trace?.({
-    step: 'ecdh',
+    step: DISCV5_STEPS.ecdh,
     title: role === 'initiator' ? 'ECDH: our ephemeral-key × their static public key' : "ECDH: our static key × their ephemeral-pubkey",
     inputs: role === 'initiator'
       ? [v('ephemeral-key', privateKey, true), v('dest-pubkey', publicKey)]
@@ -34,7 +34,7 @@ export function deriveKeys(secret: Uint8Array, challengeData: Uint8Array, initia
   const keyData = hkdfSha256(secret, challengeData, info, 32);
   const keys = { initiatorKey: keyData.subarray(0, 16), recipientKey: keyData.subarray(16, 32) };
   trace?.({
-    step: 'hkdf',
+    step: DISCV5_STEPS.hkdf,
     title: 'HKDF-SHA256: session keys from the shared secret, salted with the challenge',
     inputs: [v('salt (challenge-data)', challengeData, false, 'masking-iv ‖ static-header ‖ authdata of the WHOAREYOU'), v('IKM (secret)', secret, true), v('kdf-info', info, false, '"discovery v5 key agreement" ‖ node-id-A ‖ node-id-B')],
     outputs: [v('initiator-key', keys.initiatorKey, true, 'encrypts initiator → recipient'), v('recipient-key', keys.recipientKey, true, 'encrypts recipient → initiator')],
@@ -53,7 +53,7 @@ export function signId(staticKey: Uint8Array, challengeData: Uint8Array, ephPubk
   const hash = sha256(input);
   const sig = signHash(hash, staticKey);
   trace?.({
-    step: 'id-sign',
+    step: DISCV5_STEPS.idSign,
     title: 'id-signature: prove we hold the key of our ENR, bound to this challenge',
     inputs: [v('id-signature-input', input, false, '"discovery v5 identity proof" ‖ challenge-data ‖ ephemeral-pubkey ‖ node-id-B'), v('sha256(id-signature-input)', hash), v('static-key', staticKey, true)],
     outputs: [v('id-signature', sig, false, '64 bytes r ‖ s')],
@@ -68,7 +68,7 @@ export function verifyId(publicKey: Uint8Array, signature: Uint8Array, challenge
   const hash = sha256(input);
   const ok = verifyHash(signature, hash, publicKey);
   trace?.({
-    step: 'id-verify',
+    step: DISCV5_STEPS.idVerify,
     title: ok ? 'id-signature verified with the sender’s ENR public key' : 'id-signature does NOT verify',
     inputs: [v('id-signature-input', input), v('sha256(id-signature-input)', hash), v('id-signature', signature), v('public key (from ENR)', publicKey)],
     outputs: [],

@@ -1,10 +1,11 @@
 // discv5 messages (discv5-wire.md "Protocol Messages"): message-pt = message-type ‖ rlp(message-data).
-import { concat, printableOrHex, toHex } from '../bytes.ts';
+import { concat, printableOrHex, shortHex, toHex } from '../bytes.ts';
 import { rlpStructure, type Field, type Layer } from '../dissect.ts';
 import { attempt, fail, type Result } from '../errors.ts';
 import { bytesToIp, ipToBytes } from '../ip.ts';
 import { asBigint, asBytes, asList, decodeRlpPrefix, encodeListHeader, encodeRlp, rlpUint, type RlpItem } from '../rlp.ts';
 import { enrFields } from '../enr/index.ts';
+import type { RandomSource } from '../random.ts';
 import { MAX_REQUEST_ID_SIZE, SPEC } from './spec.ts';
 
 export type Message =
@@ -21,6 +22,20 @@ const TYPES_BY_CODE: Record<number, MessageType> = { 1: 'PING', 2: 'PONG', 3: 'F
 const SPEC_BY_TYPE: Record<MessageType, string> = {
   PING: SPEC.ping, PONG: SPEC.pong, FINDNODE: SPEC.findnode, NODES: SPEC.nodes, TALKREQ: SPEC.talkreq, TALKRESP: SPEC.talkresp,
 };
+/** Size of the request-ids we make (the spec allows up to 8 bytes). */
+const REQUEST_ID_SIZE = 8;
+
+/**
+ * A request-id from injected randomness: never a leading zero byte (request-ids travel as RLP
+ * strings), and not one `taken` says is in use (a few draws, then the caller sees the clash).
+ */
+export function randomRequestId(random: RandomSource, taken: (hex: string) => boolean = () => false): Uint8Array {
+  let id = random(REQUEST_ID_SIZE);
+  for (let draws = 1; draws < 16 && (id[0] === 0 || taken(toHex(id))); draws++) id = random(REQUEST_ID_SIZE);
+  if (id[0] === 0) id[0] = 1;
+  return id;
+}
+
 export const isRequest = (t: MessageType): boolean => t === 'PING' || t === 'FINDNODE' || t === 'TALKREQ';
 /** The response type that answers a request type. */
 export const RESPONSE_TO: Partial<Record<MessageType, MessageType>> = { PING: 'PONG', FINDNODE: 'NODES', TALKREQ: 'TALKRESP' };
@@ -221,7 +236,7 @@ export function dissectMessage(pt: Uint8Array): { layers: Layer[]; message?: Mes
     case 'TALKREQ':
       fields.push(
         at(1, 'protocol', `"${printableOrHex(message.protocol)}"`, 'Names the application protocol the request is for.'),
-        at(2, 'request', `${message.request.length} bytes${message.request.length ? `: 0x${toHex(message.request.subarray(0, 24))}${message.request.length > 24 ? '…' : ''}` : ''}`, 'Opaque request for that protocol.'),
+        at(2, 'request', `${message.request.length} bytes${message.request.length ? `: 0x${shortHex(message.request, 24)}` : ''}`, 'Opaque request for that protocol.'),
       );
       break;
     case 'TALKRESP':

@@ -1,16 +1,16 @@
 // The discv5 behaviour layer, sans-IO like the engine it wraps: a routing table fed by
 // verified contact, liveness checks of its entries (revalidation, ping-before-evict), FINDNODE
 // answers from verified entries only, iterative lookups, ENR refresh and external-address votes.
-import { equalBytes, logDistance, toHex } from '../bytes.ts';
-import { updateEnr, udpEndpoint, type Enr } from '../enr/index.ts';
-import { secureRandom, type RandomSource } from '../random.ts';
+import { equalBytes, toHex } from '../bytes.ts';
+import { logDistance } from '../kademlia/distance.ts';
+import { updateEnr, udpEndpoint, udpFields, type Enr } from '../enr/index.ts';
 import type { TraceRecord } from '../trace.ts';
 import { endpointKey, type Endpoint } from '../transport.ts';
-import { AddressVotes, type AddressVotesOptions } from './address-votes.ts';
+import { AddressVotes, type AddressVotesOptions } from '../kademlia/address-votes.ts';
 import { contactFromEnr, Discv5Engine, FINDNODE_RESULT_LIMIT, type Command, type EngineConfig, type EngineEvent, type NodeContact } from './engine.ts';
-import { Lookup, type LookupEvent } from './lookup.ts';
-import { Revalidation, type RevalidationOptions } from './revalidation.ts';
-import { RoutingTable } from './table.ts';
+import { Lookup, type LookupEvent } from '../kademlia/lookup.ts';
+import { Revalidation, type RevalidationOptions } from '../kademlia/revalidation.ts';
+import { RoutingTable } from '../kademlia/table.ts';
 
 export interface NodeConfig extends EngineConfig {
   k?: number;
@@ -70,7 +70,6 @@ export class Discv5Node {
   readonly engine: Discv5Engine;
   readonly table: RoutingTable<Enr>;
   private readonly privateKey: Uint8Array;
-  private readonly random: RandomSource;
   private readonly votes: AddressVotes;
   private readonly autoAddress: boolean;
   private readonly alpha: number;
@@ -93,7 +92,6 @@ export class Discv5Node {
     this.engine.nodesAtDistances = (distances) => distances.flatMap((d) => this.table.verifiedAtDistance(d));
     this.revalidation = new Revalidation(config.revalidation);
     this.privateKey = config.privateKey;
-    this.random = config.random ?? secureRandom;
     this.votes = new AddressVotes(config.addressVotes);
     this.autoAddress = config.autoAddress ?? false;
     this.alpha = config.alpha ?? 3;
@@ -253,7 +251,7 @@ export class Discv5Node {
     const to = contactFromEnr(enr);
     const id = toHex(enr.nodeId);
     if (!to || this.checking.has(id)) return { send: [], events: [], trace: [] };
-    const requestId = this.requestId();
+    const requestId = this.engine.newRequestId();
     this.livenessPings.set(toHex(requestId), enr.nodeId);
     this.checking.add(id);
     const out = this.engine.command({ type: 'ping', to, requestId }, now);
@@ -275,7 +273,7 @@ export class Discv5Node {
     if ([...this.recordFetches.values()].some((id) => equalBytes(id, nodeId))) return;
     const publicKey = known?.publicKey;
     if (!publicKey) return;
-    const requestId = this.requestId();
+    const requestId = this.engine.newRequestId();
     this.recordFetches.set(toHex(requestId), nodeId);
     cmd({ type: 'findnode', to: { nodeId, publicKey, endpoint }, distances: [0], requestId });
   }
@@ -284,8 +282,7 @@ export class Discv5Node {
     const current = udpEndpoint(this.engine.enr);
     const winner = this.votes.vote(voter, observed, now, current);
     if (!winner || !this.autoAddress) return undefined;
-    const changes = winner.ip.includes(':') ? { ip6: winner.ip, udp6: winner.port } : { ip: winner.ip, udp: winner.port };
-    return this.updateLocalEnr(changes, `a majority of peers see us at ${endpointKey(winner)}`);
+    return this.updateLocalEnr(udpFields(winner), `a majority of peers see us at ${endpointKey(winner)}`);
   }
 
   // ---------------------------------------------------------------- lookups
@@ -353,7 +350,7 @@ export class Discv5Node {
   }
 
   private sendLookupQuery(run: LookupRun, query: LookupQuery, to: NodeContact, distances: number[], now: number): NodeOutput {
-    const requestId = this.requestId();
+    const requestId = this.engine.newRequestId();
     const key = toHex(requestId);
     run.inFlight.set(key, { query, distances });
     this.lookupByRequest.set(key, run);
@@ -375,12 +372,6 @@ export class Discv5Node {
     }
     if (run.lookup.done && run.inFlight.size === 0) this.lookups.delete(run.id);
     return out;
-  }
-
-  private requestId(): Uint8Array {
-    const id = this.random(8);
-    id[0] |= 0x80; // never a leading zero: request-ids travel as RLP strings
-    return id;
   }
 
   private bucketOf(enr: Enr): number {

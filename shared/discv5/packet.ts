@@ -3,6 +3,7 @@
 // authdata, and leaves decryption to the session layer, which holds the keys.
 import { concat, equalBytes, readU16, toHex, uintBytes, bytesToBigint } from '../bytes.ts';
 import { aesCtrKey } from '../crypto.ts';
+import { Lru } from '../lru.ts';
 import { attempt, fail, type Result } from '../errors.ts';
 import {
   EPH_KEY_SIZE_V4, FLAG_HANDSHAKE, FLAG_MESSAGE, FLAG_WHOAREYOU, HANDSHAKE_AUTHDATA_HEAD_SIZE, ID_NONCE_SIZE,
@@ -72,8 +73,8 @@ export const maskingKey = (destId: Uint8Array): Uint8Array => destId.subarray(0,
  * its own id and masks with the ids of the few peers it talks to. Masking keys are public (node ids).
  */
 type Masker = (iv: Uint8Array, data: Uint8Array, dst?: Uint8Array, dstOffset?: number) => Uint8Array;
-const maskers = new Map<string, Masker>();
 const MASKERS_KEPT = 256;
+const maskers = new Lru<string, Masker>(MASKERS_KEPT);
 /** The same id arrays come back on every packet (our own id, a session's peer id): found without hex. */
 const byArray = new WeakMap<Uint8Array, { key: Uint8Array; masker: Masker }>();
 function masker(destId: Uint8Array): Masker {
@@ -81,9 +82,8 @@ function masker(destId: Uint8Array): Masker {
   if (known && equalBytes(known.key, destId.subarray(0, 16))) return known.masker;
   const key = maskingKey(destId).slice();
   const id = toHex(key);
-  let m = maskers.get(id);
+  let m = maskers.peek(id);
   if (!m) {
-    if (maskers.size >= MASKERS_KEPT) maskers.delete(maskers.keys().next().value as string);
     m = aesCtrKey(key);
     maskers.set(id, m);
   }

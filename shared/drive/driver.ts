@@ -127,6 +127,14 @@ export class EngineDriver<Command, Event> {
     for (const t of out.trace) this.listeners.forEach((l) => l.trace?.(t));
     for (const e of out.events) this.listeners.forEach((l) => l.event?.(e));
     this.schedule();
+    // The transmits are out: the wait for their answers is the time for work ahead.
+    if (out.transmits.length > 0 && !this.closed && this.engine.prepare) {
+      try {
+        this.engine.prepare();
+      } catch (e) {
+        this.fail(e instanceof Error ? e : new Error(String(e)));
+      }
+    }
   }
 
   private connect(id: ConnectionId, to: { ip: string; port: number }, timeoutMs?: number): void {

@@ -3,7 +3,7 @@
 // node id = keccak256(uncompressed public key x ‖ y). Decoding keeps every value's exact RLP
 // bytes, so records with keys this code does not know are relayed unchanged.
 import { base64urlnopad } from '@scure/base';
-import { equalBytes, fromUtf8, printableOrHex, toHex, utf8 } from '../bytes.ts';
+import { equalBytes, fromUtf8, printableOrHex, shortHex, toHex, utf8 } from '../bytes.ts';
 import { convertPublicKey, isValidPrivateKey, isValidPublicKey, keccak256, publicKeyOf, signHash, verifyHash } from '../crypto.ts';
 import type { Dissection, Field } from '../dissect.ts';
 import { rlpStructure } from '../dissect.ts';
@@ -178,6 +178,10 @@ export function nodeIdOf(publicKey: Uint8Array): Uint8Array {
 /** Where to send discovery packets: ip + udp, else ip6 + udp6 (udp applies to both when udp6 is absent). */
 export const udpEndpoint = (enr: Enr): Endpoint | undefined => endpoint(enr, enr.udp, enr.udp6);
 
+/** The record keys that announce a UDP endpoint: ip + udp for IPv4, ip6 + udp6 for IPv6. */
+export const udpFields = (ep: Endpoint): { ip: string; udp: number } | { ip6: string; udp6: number } =>
+  ep.ip.includes(':') ? { ip6: ep.ip, udp6: ep.port } : { ip: ep.ip, udp: ep.port };
+
 /** Where to open RLPx / libp2p TCP: ip + tcp, else ip6 + tcp6 (or tcp). */
 export const tcpEndpoint = (enr: Enr): Endpoint | undefined => endpoint(enr, enr.tcp, enr.tcp6);
 
@@ -284,7 +288,7 @@ export function enrSummary(enr: Enr): string {
   if (enr.ip) parts.push(enr.ip);
   if (enr.ip6) parts.push(enr.ip6);
   for (const k of ['tcp', 'udp', 'tcp6', 'udp6'] as const) if (enr[k] !== undefined) parts.push(`${k}=${enr[k]}`);
-  parts.push(`node ${toHex(enr.nodeId.subarray(0, 4))}…`);
+  parts.push(`node ${shortHex(enr.nodeId, 4)}`);
   return parts.join(' ');
 }
 

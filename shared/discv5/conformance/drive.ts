@@ -1,9 +1,9 @@
 // Runs a ConformanceRun over real datagram sockets (Node's, or the bridge's tunnel sockets in the
-// browser): the thin I/O adapter, like Discv5Driver is for a node. One timer, set for the run's
+// browser): the thin I/O adapter, like EngineDriver is for an engine (a run has several sockets). One timer, set for the run's
 // next deadline; what arrives on each socket goes in with that socket's id.
 import type { TraceRecord } from '../../trace.ts';
 import type { DatagramSocket } from '../../transport.ts';
-import type { Clock } from '../driver.ts';
+import type { Clock } from '../../drive/clock.ts';
 import type { ConformanceEvent, ConformanceOutput, ConformanceRun, ScenarioResult } from './runner.ts';
 
 export interface ConformanceListener {

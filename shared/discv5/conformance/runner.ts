@@ -9,13 +9,13 @@
 // (or with nothing, on time-out). Nothing here reads a clock or a socket.
 import { toHex } from '../../bytes.ts';
 import { randomPrivateKey } from '../../crypto.ts';
-import { createEnr } from '../../enr/index.ts';
+import { createEnr, udpFields } from '../../enr/index.ts';
 import { secureRandom, type RandomSource } from '../../random.ts';
 import type { TraceRecord } from '../../trace.ts';
 import { endpointKey, type Endpoint } from '../../transport.ts';
 import { decodePacket } from '../packet.ts';
 import { Discv5Engine, sealWithRandomKey, type Command, type EngineEvent, type NodeContact, type Output, type PacketRecord } from '../engine.ts';
-import type { Message } from '../messages.ts';
+import { randomRequestId, type Message } from '../messages.ts';
 import type { Enr } from '../../enr/index.ts';
 
 /** A socket of the tester. 'secondary' sockets have another source IP than the 'primary' ones. */
@@ -305,7 +305,7 @@ export class ConformanceRun {
     if (!socket) throw new Error(`no ${role} socket`);
     const privateKey = randomPrivateKey(this.random);
     const ep = socket.local;
-    const enr = createEnr({ privateKey, ...(reachable ? (ep.ip.includes(':') ? { ip6: ep.ip, udp6: ep.port } : { ip: ep.ip, udp: ep.port }) : {}) });
+    const enr = createEnr({ privateKey, ...(reachable ? udpFields(ep) : {}) });
     const engine = new Discv5Engine({ privateKey, enr, random: this.random, requestTimeoutMs: this.waitMs, retries: 0, packetSeq: this.packetSeq });
     const c = new Conn(name, engine, enr, socket);
     this.conns.push(c);
@@ -313,7 +313,7 @@ export class ConformanceRun {
   }
 
   command(c: Conn, cmd: Command): string {
-    const requestId = 'requestId' in cmd && cmd.requestId ? cmd.requestId : this.requestId();
+    const requestId = 'requestId' in cmd && cmd.requestId ? cmd.requestId : randomRequestId(this.random);
     this.absorb(c, c.engine.command({ ...cmd, requestId } as Command, this.now));
     return toHex(requestId);
   }
@@ -337,12 +337,6 @@ export class ConformanceRun {
   }
 
   // ---------------------------------------------------------------- the loop
-
-  private requestId(): Uint8Array {
-    const id = this.random(8);
-    id[0] |= 0x80; // never a leading zero (request-ids are RLP strings)
-    return id;
-  }
 
   /** Takes an engine's output: its datagrams go out from the connection's socket (or wait, if held). */
   private absorb(c: Conn, o: Output, arrivedOn?: number, unheld = false): void {

@@ -1,7 +1,8 @@
 // The seven scenarios of go-ethereum's discv5 conformance suite (cmd/devp2p/internal/v5test,
 // which hive runs), in its order, with the same checks — written anew over our engine. Each one
 // starts from fresh identities (a new key per connection), as the suite does.
-import { equalBytes, logDistance, toHex } from '../../bytes.ts';
+import { equalBytes, toHex } from '../../bytes.ts';
+import { logDistance } from '../../kademlia/distance.ts';
 import { summarizeMessage, type Message } from '../messages.ts';
 import type { PacketRecord } from '../engine.ts';
 import { isWildcard, type Answer, type Conn, type Scenario, type ScenarioRun, type Tester, type TesterEvent, type TesterSocket, type Verdict } from './runner.ts';

@@ -1,9 +1,10 @@
-// The Kademlia node table of discv5 (discv5-theory.md, "Node Table"): one k-bucket per
+// The Kademlia node table (discv5-theory.md "Node Table"; discv4 keeps the same): one k-bucket per
 // log-distance 1..256 from the local id, entries ordered least- to most-recently seen, plus a
 // bounded replacement cache per bucket. Sans-IO: liveness checks are the caller's job; the table
 // says whom to ping (the least-recently-seen entry of a full bucket), keeps whether each entry's
 // liveness was verified (it answered a request of ours) and takes the outcome of each check.
-import { compareDistance, equalBytes, logDistance } from '../bytes.ts';
+import { equalBytes } from '../bytes.ts';
+import { compareDistance, logDistance } from './distance.ts';
 
 export interface TableOptions {
   /** Entries per bucket (the spec's k). */

@@ -1,9 +1,11 @@
-// Iterative (recursive) lookup of discv5-theory.md, "Lookup", as a sans-IO state machine.
-// The caller sends the FINDNODE queries `next()` hands out, and reports each outcome with
+// Iterative (recursive) Kademlia lookup (discv5-theory.md "Lookup"), as a sans-IO state machine.
+// The caller sends the FINDNODE queries `next()` hands out (discv5 asks the log-distances each
+// query carries; discv4 asks for the target and ignores them), and reports each outcome with
 // `onNodes` (the whole, already validated answer of one query) or `onFailure` (timeout, error).
 // Of the k closest non-failed nodes heard of, up to α unqueried ones are asked at a time; the
 // lookup is done once those k have all answered and nothing is in flight.
-import { compareDistance, logDistance, toHex } from '../bytes.ts';
+import { toHex } from '../bytes.ts';
+import { compareDistance, logDistance } from './distance.ts';
 
 export interface LookupOptions {
   /** How many closest nodes the lookup finds (the spec's k). */

@@ -1,7 +1,8 @@
-// Learning our external endpoint from the recipient-ip/recipient-port that peers mirror back
-// in PONG (discv5-theory.md, "Maintaining The Local Node Record"). One peer's word is cheap to
+// Learning our external endpoint from the address peers mirror back in PONG (discv5's
+// recipient-ip/port, discv4's `to`; discv5-theory.md, "Maintaining The Local Node Record"). One peer's word is cheap to
 // fake, so each voter counts once, votes expire, and only a clear majority moves the answer.
 import { toHex } from '../bytes.ts';
+import { Lru } from '../lru.ts';
 import { endpointKey, type Endpoint } from '../transport.ts';
 
 export interface AddressVotesOptions {
@@ -25,8 +26,8 @@ export class AddressVotes {
   readonly window: number;
   readonly minVotes: number;
   readonly maxVoters: number;
-  /** By voter id; Map order is vote age (a new vote re-inserts), oldest first. */
-  private readonly votes = new Map<string, Vote>();
+  /** By voter id, oldest vote first (a new vote replaces the voter's last); at most maxVoters. */
+  private readonly votes: Lru<string, Vote>;
 
   constructor(options: AddressVotesOptions = {}) {
     this.window = options.window ?? ADDRESS_VOTES_DEFAULTS.window;
@@ -35,15 +36,14 @@ export class AddressVotes {
     if (!(this.window > 0)) throw new RangeError('window must be > 0');
     if (!Number.isInteger(this.minVotes) || this.minVotes < 1) throw new RangeError('minVotes must be an integer >= 1');
     if (!Number.isInteger(this.maxVoters) || this.maxVoters < 1) throw new RangeError('maxVoters must be an integer >= 1');
+    this.votes = new Lru(this.maxVoters);
   }
 
   /** One vote per voter node id (latest wins), expiring after window. Returns the winning endpoint when a clear majority
    *  (> half of the live votes and >= minVotes) agrees on an endpoint different from `current`, else undefined. */
   vote(voter: Uint8Array, observed: Endpoint, now: number, current?: Endpoint): Endpoint | undefined {
     const id = toHex(voter);
-    this.votes.delete(id);
     this.votes.set(id, { endpoint: { ip: observed.ip, port: observed.port }, key: endpointKey(observed), at: now });
-    while (this.votes.size > this.maxVoters) this.votes.delete(this.votes.keys().next().value as string);
     return this.winner(now, current);
   }
 
@@ -81,6 +81,6 @@ export class AddressVotes {
   private expire(now: number): void {
     // A full scan (at most maxVoters) rather than stopping at the first live vote: it does not
     // rely on the caller's clock never going back.
-    for (const [id, v] of this.votes) if (now - v.at >= this.window) this.votes.delete(id);
+    for (const [id, v] of this.votes.entries()) if (now - v.at >= this.window) this.votes.delete(id);
   }
 }
