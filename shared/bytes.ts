@@ -26,7 +26,6 @@ export function shortHex(value: Uint8Array | string, maxBytes = 8): string {
 export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const fromUtf8 = (b: Uint8Array): string => new TextDecoder().decode(b);
 
-/** Parses hex (optional 0x, even length); undefined for anything else. For user input. */
 /** Printable ASCII (0x20–0x7e) as text, else undefined (also for no bytes). */
 export function printableAscii(b: Uint8Array): string | undefined {
   if (b.length === 0) return undefined;
@@ -41,6 +40,7 @@ export function printableAscii(b: Uint8Array): string | undefined {
 /** Printable ASCII as text, anything else as 0x-hex: how names and ids from the wire are shown. */
 export const printableOrHex = (b: Uint8Array): string => printableAscii(b) ?? `0x${toHex(b)}`;
 
+/** Parses hex (optional 0x, even length); undefined for anything else. For user input. */
 export function parseHex(text: string): Uint8Array | undefined {
   const s = text.trim().replace(/^0x/i, '');
   if (s.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(s)) return undefined;

@@ -1,8 +1,9 @@
 // Short, stable names for nodes and formatting helpers the views share.
 import type { Endpoint } from '../../shared/transport.ts';
 import { endpointKey } from '../../shared/transport.ts';
+import { shortHex } from '../../shared/bytes.ts';
 
-export const shortId = (hex: string | undefined): string => (hex ? `${hex.slice(0, 8)}…` : '?');
+export const shortId = (hex: string | undefined): string => (hex ? shortHex(hex, 4) : '?');
 
 export function formatBytes(n: number): string {
   return `${n} B`;

@@ -1,6 +1,7 @@
 // The page's state: one class, fed by the node worker's messages, read by the components.
 // Components call its methods (callback props); nothing else talks to the worker.
 import { toHex } from '../../shared/bytes.ts';
+import { logDistance } from '../../shared/kademlia/distance.ts';
 import { parseTarget } from '../../shared/discv5/contact.ts';
 import type { NodeContact } from '../../shared/discv5/engine.ts';
 import { viewOf } from '../protocols/registry.ts';
@@ -390,7 +391,7 @@ export class Playground {
         } else if (ev.type === 'done') {
           l.done = true;
           l.inFlight = [];
-          l.closest = ev.closest.map((n) => ({ nodeId: toHex(n.nodeId), distance: logDistanceHex(l.target, toHex(n.nodeId)) }));
+          l.closest = ev.closest.map((n) => ({ nodeId: toHex(n.nodeId), distance: logDistance(e.target, n.nodeId) }));
           this.note('ok', `lookup done: asked ${ev.queried} nodes, the ${ev.closest.length} closest to ${shortId(l.target)} are in the Routing table tab`, at);
         }
         this.lookup = l;
@@ -913,14 +914,6 @@ function mark(name: string): void {
 
 /** The dissection of one record as the inspector shows it: its protocol's own view. */
 export const dissectPacket = (p: PacketInfo): Dissection => viewOf(p).dissect(p);
-
-function logDistanceHex(a: string, b: string): number {
-  for (let i = 0; i < 64; i++) {
-    const x = parseInt(a[i], 16) ^ parseInt(b[i], 16);
-    if (x) return (63 - i) * 4 + (32 - Math.clz32(x));
-  }
-  return 0;
-}
 
 function replayView(r: ReplayInfo): SessionView {
   const lanes: Lane[] = [

@@ -12,7 +12,7 @@ import { summarizeMessage } from '../../shared/discv5/messages.ts';
 import { Discv5Node, type NodeEvent } from '../../shared/discv5/node.ts';
 import { replaySpecHandshake, replaySpecPingMessage, replaySpecWhoareyou } from '../../shared/discv5/replay.ts';
 import { SPEC_VECTORS } from '../../shared/discv5/spec-vectors.ts';
-import { createEnr, encodeEnrText, type Enr } from '../../shared/enr/index.ts';
+import { createEnr, encodeEnrText, udpFields, type Enr } from '../../shared/enr/index.ts';
 import { openTunnel, type TunnelClient } from '../../shared/tunnel/client.ts';
 import { endpointKey, type DatagramSocket, type Endpoint } from '../../shared/transport.ts';
 import type { CommandOutcome, ConformanceUpdate, FromWorker, HeldItem, PacketInfo, ReplayInfo, ToWorker } from '../lib/protocol.ts';
@@ -126,7 +126,7 @@ function setStepMode(on: boolean): void {
 // ---------------------------------------------------------------- the node
 
 function endpointChanges(local: Endpoint) {
-  return local.ip.includes(':') ? { ip6: local.ip, udp6: local.port, ip: undefined, udp: undefined } : { ip: local.ip, udp: local.port, ip6: undefined, udp6: undefined };
+  return { ip: undefined, udp: undefined, ip6: undefined, udp6: undefined, ...udpFields(local) };
 }
 
 function info(p: PacketRecord, destId: string, held = false): PacketInfo {
@@ -156,7 +156,7 @@ function attach(sock: DatagramSocket): void {
   udp = new GatedSocket(sock, gate);
   const local = sock.local;
   if (!node) {
-    const enr = createEnr({ privateKey: privateKey!, seq: enrSeq, ...(local.ip.includes(':') ? { ip6: local.ip, udp6: local.port } : { ip: local.ip, udp: local.port }) });
+    const enr = createEnr({ privateKey: privateKey!, seq: enrSeq, ...udpFields(local) });
     node = new Discv5Node({ privateKey: privateKey!, enr, requestTimeoutMs: REQUEST_TIMEOUT_MS, packetSeq: nextPacketSeq });
   } else {
     const current = node.enr;
