@@ -3,24 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import vectors from './vectors/enr.json' with { type: 'json' };
 import { startLab } from '../bridge/lab.ts';
+import { CLI, runCli as run } from './helpers/cli-process.ts';
 
-const CLI = ['--import', 'tsx', 'bridge/cli/main.ts'];
 const children: ChildProcess[] = [];
-
-function run(args: string[], timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /** Starts `discv5 listen` and resolves with its ENR (its first line). */
 function listen(args: string[] = []): Promise<{ enr: string; child: ChildProcess }> {

@@ -94,54 +94,44 @@ function endpoint(v: unknown, what: string): Endpoint {
 function packet(v: unknown, i: number, version: number): PacketInfo {
   const w = `packets[${i}]`;
   if (!isObj(v)) return bad(`${w} is not an object`);
-  const direction = v.direction === 'in' || v.direction === 'out' ? v.direction : bad(`${w}.direction must be "in" or "out"`);
+  const direction: 'in' | 'out' = v.direction === 'in' || v.direction === 'out' ? v.direction : bad(`${w}.direction must be "in" or "out"`);
   // Version 1 files hold discv5 only.
   const protocol = version === 1 || v.protocol === undefined ? 'discv5' : str(v.protocol, `${w}.protocol`, 20);
   if (!isProtocolId(protocol)) bad(`${w}.protocol "${protocol}" is not one this page knows`);
-  if (protocol !== 'discv5') return streamPacket(v, w, protocol, direction);
+  const common = { seq: num(v.seq, `${w}.seq`), protocol, direction, at: num(v.at, `${w}.at`), peer: endpoint(v.peer, `${w}.peer`), raw: bytes(v.raw, `${w}.raw`) };
+  const tail = {
+    ...(v.rejected !== undefined ? { rejected: str(v.rejected, `${w}.rejected`) } : {}),
+    ...(v.note !== undefined ? { note: str(v.note, `${w}.note`) } : {}),
+  };
+  if (protocol !== 'discv5') return { ...streamPacket(v, w), ...common, ...tail };
   const kind = v.kind === undefined ? undefined : KINDS.includes(v.kind as PacketKind) ? (v.kind as PacketKind) : bad(`${w}.kind is unknown`);
-  const raw = bytes(v.raw, `${w}.raw`);
   const plaintext = v.plaintext === undefined ? undefined : bytes(v.plaintext, `${w}.plaintext`);
   const decoded = plaintext ? decodeMessage(plaintext) : undefined;
   return {
-    seq: num(v.seq, `${w}.seq`),
-    protocol,
-    direction,
-    at: num(v.at, `${w}.at`),
-    peer: endpoint(v.peer, `${w}.peer`),
+    ...common,
     ...(v.peerId !== undefined ? { peerId: hexId(v.peerId, `${w}.peerId`) } : {}),
     destId: hexId(v.destId, `${w}.destId`),
-    raw,
     ...(kind ? { kind } : {}),
     ...(plaintext ? { plaintext } : {}),
     ...(decoded?.ok ? { message: decoded.value } : {}),
     ...(v.messageKey !== undefined ? { messageKey: bytes(v.messageKey, `${w}.messageKey`) } : {}),
     ...(v.retransmit === true ? { retransmit: true } : {}),
-    ...(v.rejected !== undefined ? { rejected: str(v.rejected, `${w}.rejected`) } : {}),
-    ...(v.note !== undefined ? { note: str(v.note, `${w}.note`) } : {}),
+    ...tail,
   };
 }
 
-/** A stream protocol's message: bytes, its connection and place in it; everything shown is re-read from the bytes. */
-function streamPacket(v: Record<string, unknown>, w: string, protocol: string, direction: 'in' | 'out'): PacketInfo {
+/** A stream protocol's own fields: its kind, connection and place in it; everything shown is re-read from the bytes. */
+function streamPacket(v: Record<string, unknown>, w: string): Pick<PacketInfo, 'kind' | 'conn' | 'streamOffset' | 'summary' | 'destId'> {
   const kind = v.kind === undefined ? undefined : str(v.kind, `${w}.kind`, 40);
   if (kind !== undefined && !/^[\x20-\x7e]+$/.test(kind)) bad(`${w}.kind must be printable text`);
   const streamOffset = v.streamOffset === undefined ? undefined : num(v.streamOffset, `${w}.streamOffset`);
   if (streamOffset !== undefined && (!Number.isInteger(streamOffset) || streamOffset < 0)) bad(`${w}.streamOffset is not a byte offset`);
   return {
-    seq: num(v.seq, `${w}.seq`),
-    protocol,
-    direction,
-    at: num(v.at, `${w}.at`),
-    peer: endpoint(v.peer, `${w}.peer`),
     destId: '',
-    raw: bytes(v.raw, `${w}.raw`),
     ...(kind ? { kind } : {}),
     ...(v.conn !== undefined ? { conn: str(v.conn, `${w}.conn`, 40) } : {}),
     ...(streamOffset !== undefined ? { streamOffset } : {}),
     ...(v.summary !== undefined ? { summary: str(v.summary, `${w}.summary`, 400) } : {}),
-    ...(v.rejected !== undefined ? { rejected: str(v.rejected, `${w}.rejected`) } : {}),
-    ...(v.note !== undefined ? { note: str(v.note, `${w}.note`) } : {}),
   };
 }
 
