@@ -13,7 +13,7 @@ import { createEnr } from '../shared/enr/index.ts';
 import { secureRandom } from '../shared/random.ts';
 import { endpointKey, type DatagramSocket, type Endpoint } from '../shared/transport.ts';
 import { GatedSocket, StepGate, VirtualClock } from '../shared/drive/gate.ts';
-import { handshakeFor, handshakesOf, messagesOf } from '../web/lib/keyschedule.ts';
+import { handshakeFor, handshakesOf, messagesOf } from '../web/protocols/discv5-keys.ts';
 import { exportSession, importSession } from '../web/lib/session-file.ts';
 import { parseDistances, parseLookupTarget, parseTalk } from '../web/lib/inputs.ts';
 import { loadKey, nextSeq, noteSeq, parsePrivateKey } from '../web/lib/identity.ts';

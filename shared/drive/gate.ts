@@ -33,15 +33,16 @@ export class VirtualClock {
   }
 }
 
-/** One held step. `seq` is set on sends once the page knows their wire record. */
-export type HeldStep =
+/** One held step. `seq` is set on sends once the page knows their wire record; `protocol` names whose it is. */
+export type HeldStep = { protocol?: string } & (
   | { direction: 'out'; transport: 'udp'; bytes: Uint8Array; to: Endpoint; seq?: number; release: () => void }
   | { direction: 'in'; transport: 'udp'; bytes: Uint8Array; from: Endpoint; release: () => void }
   | { direction: 'out'; transport: 'tcp'; bytes: Uint8Array; to: Endpoint; seq?: number; release: () => void }
   | { direction: 'in'; transport: 'tcp'; bytes: Uint8Array; from: Endpoint; release: () => void }
   /** A stream ended or closed (by the peer: in; by us: out): kept behind that stream's data, never a step of its own. */
   | { direction: 'in'; transport: 'tcp-end'; bytes: Uint8Array; from: Endpoint; release: () => void }
-  | { direction: 'out'; transport: 'tcp-end'; bytes: Uint8Array; to: Endpoint; seq?: number; release: () => void };
+  | { direction: 'out'; transport: 'tcp-end'; bytes: Uint8Array; to: Endpoint; seq?: number; release: () => void }
+);
 
 /** The one queue of held steps, for every socket and connection of a page. */
 export class StepGate {
@@ -114,8 +115,10 @@ export class GatedSocket implements DatagramSocket {
   constructor(
     private readonly inner: DatagramSocket,
     private readonly gate: StepGate,
+    /** The protocol spoken on this socket (held steps carry it, for their explanation). */
+    private readonly protocol?: string,
   ) {
-    inner.onMessage((bytes, from) => gate.pass({ direction: 'in', transport: 'udp', bytes, from, release: () => this.handler?.(bytes, from) }));
+    inner.onMessage((bytes, from) => gate.pass({ protocol, direction: 'in', transport: 'udp', bytes, from, release: () => this.handler?.(bytes, from) }));
   }
 
   get local(): Endpoint {
@@ -123,7 +126,7 @@ export class GatedSocket implements DatagramSocket {
   }
 
   send(bytes: Uint8Array, to: Endpoint): void {
-    this.gate.pass({ direction: 'out', transport: 'udp', bytes, to, release: () => this.inner.send(bytes, to) });
+    this.gate.pass({ protocol: this.protocol, direction: 'out', transport: 'udp', bytes, to, release: () => this.inner.send(bytes, to) });
   }
 
   onMessage(handler: (bytes: Uint8Array, from: Endpoint) => void): void {
@@ -144,40 +147,41 @@ export class GatedStreams implements StreamTransport {
   constructor(
     private readonly inner: StreamTransport,
     private readonly gate: StepGate,
+    private readonly protocol?: string,
   ) {}
 
   async connect(to: Endpoint, options?: { timeoutMs?: number }): Promise<StreamConnection> {
-    return gateStream(await this.inner.connect(to, options), this.gate);
+    return gateStream(await this.inner.connect(to, options), this.gate, this.protocol);
   }
 }
 
 /** Wraps one connection (outbound, or inbound from a listener) so it passes through the gate. */
-export function gateStream(inner: StreamConnection, gate: StepGate): StreamConnection {
+export function gateStream(inner: StreamConnection, gate: StepGate, protocol?: string): StreamConnection {
   const remote = inner.remote;
   let onData: ((b: Uint8Array) => void) | undefined;
   let onEnd: (() => void) | undefined;
   let onClose: ((reason: StreamEndReason, detail?: string) => void) | undefined;
   let closedByUs = false;
-  inner.onData((bytes) => gate.pass({ direction: 'in', transport: 'tcp', bytes, from: remote, release: () => onData?.(bytes) }));
-  inner.onEnd(() => gate.pass({ direction: 'in', transport: 'tcp-end', bytes: new Uint8Array(0), from: remote, release: () => onEnd?.() }));
+  inner.onData((bytes) => gate.pass({ protocol, direction: 'in', transport: 'tcp', bytes, from: remote, release: () => onData?.(bytes) }));
+  inner.onEnd(() => gate.pass({ protocol, direction: 'in', transport: 'tcp-end', bytes: new Uint8Array(0), from: remote, release: () => onEnd?.() }));
   inner.onClose((reason, detail) => {
-    if (!closedByUs) gate.pass({ direction: 'in', transport: 'tcp-end', bytes: new Uint8Array(0), from: remote, release: () => onClose?.(reason, detail) });
+    if (!closedByUs) gate.pass({ protocol, direction: 'in', transport: 'tcp-end', bytes: new Uint8Array(0), from: remote, release: () => onClose?.(reason, detail) });
   });
   return {
     remote,
     write(bytes) {
-      gate.pass({ direction: 'out', transport: 'tcp', bytes, to: remote, release: () => void inner.write(bytes) });
+      gate.pass({ protocol, direction: 'out', transport: 'tcp', bytes, to: remote, release: () => void inner.write(bytes) });
       return true;
     },
     onData: (h) => void (onData = h),
     onDrain: (h) => inner.onDrain(h),
     onEnd: (h) => void (onEnd = h),
     onClose: (h) => void (onClose = h),
-    end: () => gate.pass({ direction: 'out', transport: 'tcp-end', bytes: new Uint8Array(0), to: remote, release: () => inner.end() }),
+    end: () => gate.pass({ protocol, direction: 'out', transport: 'tcp-end', bytes: new Uint8Array(0), to: remote, release: () => inner.end() }),
     close() {
       closedByUs = true;
       // Held writes of this connection still go out first when released, then the close.
-      gate.pass({ direction: 'out', transport: 'tcp-end', bytes: new Uint8Array(0), to: remote, release: () => inner.close() });
+      gate.pass({ protocol, direction: 'out', transport: 'tcp-end', bytes: new Uint8Array(0), to: remote, release: () => inner.close() });
     },
   };
 }

@@ -82,6 +82,8 @@ export interface HeldItem {
   seq?: number;
   /** A datagram, or bytes of a TCP connection (which may hold part of a message, or several). */
   transport?: 'udp' | 'tcp';
+  /** Whose bytes they are (the registry's id), for the explanation. */
+  protocol?: string;
 }
 
 export type CommandOutcome =

@@ -88,6 +88,17 @@ export const bitcoinView: ProtocolView = {
   ],
   layerSteps: { 'message header': '', payload: 'the header’s length says how many bytes follow; SHA256(SHA256(payload)) must start with the checksum' },
   narrate,
+  idle: 'Press Handshake: your node connects over TCP and every message of the version/verack exchange stops here first, in both directions.',
+  hint: {
+    lead: 'Press Handshake. Bitcoin’s handshake is four messages over one TCP connection:',
+    steps: [
+      { label: 'version', color: COLORS.version, text: 'yours: the side that connects speaks first — protocol version, services, clock, a nonce, user agent, best height.' },
+      { label: 'version', color: COLORS.version, text: 'the node’s own. Both sides then speak the lower of the two versions (at 70016 also wtxidrelay and sendaddrv2, before verack).' },
+      { label: 'verack', color: COLORS.verack, text: 'yours: “I accept your version”.' },
+      { label: 'verack', color: COLORS.verack, text: 'the node’s: with a verack each way, the handshake is complete.' },
+    ],
+    after: 'Select a message in the timeline (or use ↑ ↓). Its bytes appear here: the 24-byte header (network magic, command, length, checksum), then every payload field. Hover a field to light up its bytes; click a byte to find its field.',
+  },
   legend: [
     { label: 'version', color: COLORS.version },
     { label: 'verack', color: COLORS.verack },

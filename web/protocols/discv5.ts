@@ -2,7 +2,8 @@
 // dissected by shared/discv5; the narration's words live in web/lessons/discv5.ts.
 import { parseHex } from '../../shared/bytes.ts';
 import { dissectDiscv5 } from '../../shared/discv5/dissect-packet.ts';
-import { lessonFor, MESSAGE_NOTES } from '../lessons/discv5.ts';
+import { LESSONS, lessonFor, MESSAGE_NOTES, STEP_NOTES } from '../lessons/discv5.ts';
+import { handshakeFor, handshakesOf, messagesOf, provokesHandshake } from './discv5-keys.ts';
 import { shortId } from '../lib/names.ts';
 import type { Narration, ProtocolView, RecordView } from './types.ts';
 
@@ -51,6 +52,18 @@ export const discv5View: ProtocolView = {
     'record (RLP)': '',
   },
   narrate,
+  keySchedule: { handshakesOf, handshakeFor, provokesHandshake, messagesOf, stepNotes: STEP_NOTES },
+  idle: LESSONS.idle.plain,
+  hint: {
+    lead: 'Press Ping. A first contact between two discv5 nodes takes four packets:',
+    steps: [
+      { label: 'random packet', color: COLORS.random, text: 'your PING, sealed with a throw-away key: the peer cannot read it, and that makes it ask…' },
+      { label: 'WHOAREYOU', color: COLORS.WHOAREYOU, text: '…who are you? A random challenge to sign.' },
+      { label: 'handshake', color: COLORS.handshake, text: 'your node derives session keys (ECDH + HKDF), signs the challenge, and re-sends the PING encrypted.' },
+      { label: 'message', color: COLORS.ordinary, text: 'the PONG, encrypted with the new keys: the session works.' },
+    ],
+    after: 'Select a packet in the timeline (or use ↑ ↓). Its bytes appear here layer by layer — datagram, unmasked header, authdata, decrypted message, message fields. Hover a field to light up its bytes; click a byte to find its field.',
+  },
   legend: [
     { label: 'random packet', color: COLORS.random },
     { label: 'WHOAREYOU', color: COLORS.WHOAREYOU },

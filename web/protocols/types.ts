@@ -1,6 +1,9 @@
 // What the generic views (Timeline, PacketInspector, Stepper, KeySchedule) ask of a protocol.
 // Each protocol answers in its own module; the views never name a protocol or a message.
 import type { Dissection } from '../../shared/dissect.ts';
+import type { TraceRecord } from '../../shared/trace.ts';
+import type { PacketInfo } from '../lib/protocol.ts';
+import type { HandshakeView, MessageCrypto } from './discv5-keys.ts';
 import type { Endpoint } from '../../shared/transport.ts';
 
 /** A wire record as the page keeps it (see web/lib/protocol.ts PacketInfo). */
@@ -64,4 +67,20 @@ export interface ProtocolView {
   legend: { label: string; color: string }[];
   /** When there is no key schedule to show, why (plain words). */
   noKeySchedule?: string;
+  /** The key-schedule view over the trace, for protocols with keys. */
+  keySchedule?: KeyScheduleView;
+  /** Step mode with nothing done yet: what to press. */
+  idle: string;
+  /** The inspector's empty state: what a first exchange looks like, arrow by arrow. */
+  hint: { lead: string; steps: { label: string; color: string; text: string }[]; after: string };
+}
+
+export interface KeyScheduleView {
+  handshakesOf(traces: TraceRecord[]): HandshakeView[];
+  /** The handshake that explains a record (the latest with its peer; the next one for a record that provokes one). */
+  handshakeFor(all: HandshakeView[], peer: string | undefined, seq: number, provokes?: boolean): HandshakeView | undefined;
+  provokesHandshake(r: RecordView): boolean;
+  messagesOf(records: PacketInfo[], all: HandshakeView[], hs: HandshakeView): MessageCrypto[];
+  /** What each step is for, by step name. */
+  stepNotes: Record<string, { label: string; why: string }>;
 }

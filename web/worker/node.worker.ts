@@ -76,8 +76,8 @@ function heldItems(): HeldItem[] {
     .filter((q) => q.transport !== 'tcp-end')
     .map((q) =>
       q.direction === 'out'
-        ? { direction: 'out', size: q.bytes.length, peer: q.to, transport: q.transport === 'udp' ? 'udp' : 'tcp', ...(q.seq !== undefined ? { seq: q.seq } : {}) }
-        : { direction: 'in', size: q.bytes.length, peer: q.from, transport: q.transport === 'udp' ? 'udp' : 'tcp' },
+        ? { direction: 'out', size: q.bytes.length, peer: q.to, transport: q.transport === 'udp' ? 'udp' : 'tcp', ...(q.protocol ? { protocol: q.protocol } : {}), ...(q.seq !== undefined ? { seq: q.seq } : {}) }
+        : { direction: 'in', size: q.bytes.length, peer: q.from, transport: q.transport === 'udp' ? 'udp' : 'tcp', ...(q.protocol ? { protocol: q.protocol } : {}) },
     );
 }
 
@@ -153,7 +153,7 @@ function announce(enr: Enr): void {
 }
 
 function attach(sock: DatagramSocket): void {
-  udp = new GatedSocket(sock, gate);
+  udp = new GatedSocket(sock, gate, 'discv5');
   const local = sock.local;
   if (!node) {
     const enr = createEnr({ privateKey: privateKey!, seq: enrSeq, ...udpFields(local) });
@@ -207,7 +207,7 @@ async function bitcoinHost(): Promise<BitcoinHost | undefined> {
   const { BitcoinHost } = await import('./bitcoin-host.ts');
   if (tunnel !== t) return undefined;
   btc ??= new BitcoinHost({
-    streams: new GatedStreams(t, gate),
+    streams: new GatedStreams(t, gate, 'bitcoin'),
     resolve: (name) => t.resolve(name),
     clock: clock.now,
     packetSeq: nextPacketSeq,
@@ -240,7 +240,7 @@ async function btcListen(msg: Extract<ToWorker, { type: 'btc-listen' }>): Promis
     if (!btcListener) {
       const l = await t.listen();
       if (tunnel !== t) return l.close();
-      l.onConnection((conn) => host.accept(gateStream(conn, gate), listenNetwork));
+      l.onConnection((conn) => host.accept(gateStream(conn, gate, 'bitcoin'), listenNetwork));
       btcListener = l;
     }
     post({ type: 'btc-listening', id: msg.id, ip: btcListener.local.ip, port: btcListener.local.port });

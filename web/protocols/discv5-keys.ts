@@ -1,11 +1,11 @@
-// The key-schedule panel as a view over the trace: crypto records grouped into handshakes
-// (one per peer and challenge), plus, per message, the AES-GCM key, nonce and associated data
-// re-read from the packet itself. No protocol logic: only grouping and naming.
+// discv5's key schedule as the page shows it, over the trace: crypto records grouped into
+// handshakes (one per peer and challenge), plus, per message, the AES-GCM key, nonce and
+// associated data re-read from the packet itself. The registry hands it to the generic view.
 import { toHex } from '../../shared/bytes.ts';
 import { decodePacket, messageAd } from '../../shared/discv5/packet.ts';
 import { parseHex } from '../../shared/bytes.ts';
 import type { TraceRecord, TraceValue } from '../../shared/trace.ts';
-import type { PacketInfo } from './protocol.ts';
+import type { PacketInfo } from '../lib/protocol.ts';
 
 export interface HandshakeView {
   /** Remote node id (hex) as the trace names it. */
