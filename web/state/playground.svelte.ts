@@ -1,9 +1,7 @@
-// The page's state: one class, fed by the node worker's messages, read by the components.
+// The page's session state (packets, notes, trace, Step, views, results), fed by the node worker's messages, read by the components; each protocol's own choices live in its class (discv5.svelte.ts, bitcoin.svelte.ts).
 // Components call its methods (callback props); nothing else talks to the worker.
 import { toHex } from '../../shared/bytes.ts';
 import { logDistance } from '../../shared/kademlia/distance.ts';
-import { parseTarget } from '../../shared/discv5/contact.ts';
-import type { NodeContact } from '../../shared/discv5/engine.ts';
 import { viewOf } from '../protocols/registry.ts';
 import type { Dissection } from '../../shared/dissect.ts';
 import { dissectEnr, parseEnrText, type Enr } from '../../shared/enr/index.ts';
@@ -19,6 +17,8 @@ import { shortId } from '../lib/names.ts';
 export type { Discv5LabPeer as LabPeer } from '../../shared/lab.ts';
 import type { BitcoinLabPeer, Discv5LabPeer as LabPeer, LabPeerInfo } from '../../shared/lab.ts';
 import { BitcoinState } from './bitcoin.svelte.ts';
+import { Discv5State, type LookupProgress } from './discv5.svelte.ts';
+export type { LookupProgress, TableBucket } from './discv5.svelte.ts';
 
 export interface Lane {
   key: string;
@@ -54,24 +54,6 @@ export interface ActionResult {
   text: string;
   detail?: Record<string, string>;
   rttMs?: number;
-}
-
-export interface LookupProgress {
-  id: number;
-  target: string;
-  inFlight: string[];
-  queried: number;
-  answered: number;
-  failed: number;
-  found: number;
-  done: boolean;
-  closest: { nodeId: string; distance: number }[];
-}
-
-export interface TableBucket {
-  distance: number;
-  /** verified: it answered your node, so your node's NODES answers may relay it. */
-  nodes: { nodeId: string; seq: bigint; endpoint: string; addedAt: number; verified: boolean }[];
 }
 
 export type ScenarioStatus = 'waiting' | 'running' | 'pass' | 'fail' | 'skipped';
@@ -115,12 +97,9 @@ export class Playground {
   privateKeyHex = $state('');
   keyError = $state<string | undefined>();
 
-  // ---------------------------------------------------------------- targets
-  lab = $state.raw<LabPeer[]>([]);
-  labError = $state<string | undefined>();
-  /** 'lab:<node id>' or 'custom'. */
-  targetChoice = $state('');
-  customText = $state('');
+  // ---------------------------------------------------------------- protocols' own state
+  /** discv5's choices, routing table and lookup. */
+  readonly discv5 = new Discv5State((id) => this.nameOf(id));
 
   // ---------------------------------------------------------------- live session
   packets = $state.raw<PacketInfo[]>([]);
@@ -134,8 +113,6 @@ export class Playground {
   /** The last packet released or read in step mode (its seq). */
   lastStep = $state.raw<{ phase: 'sent' | 'received'; seq: number } | undefined>();
 
-  table = $state.raw<TableBucket[]>([]);
-  lookup = $state.raw<LookupProgress | undefined>();
   conformance = $state.raw<ConformanceState | undefined>();
   busy = $state<Partial<Record<ActionName, boolean>>>({});
   result = $state.raw<ActionResult | undefined>();
@@ -173,8 +150,6 @@ export class Playground {
   private pendingHash: { view: ViewId; seq: number } | undefined;
 
   // ---------------------------------------------------------------- derived
-  target = $derived.by(() => this.resolveTarget());
-  customParsed = $derived.by(() => (this.customText.trim() ? parseTarget(this.customText) : undefined));
   current = $derived.by(() => this.buildView());
   selectedPacket = $derived.by(() => (this.selectedSeq === undefined ? undefined : this.current.packets.find((p) => p.seq === this.selectedSeq)));
   dissection = $derived.by(() => (this.selectedPacket ? dissectPacket(this.selectedPacket) : undefined));
@@ -206,14 +181,11 @@ export class Playground {
       const r = await fetch(`/lab.json?token=${encodeURIComponent(this.token)}`, { cache: 'no-store' });
       if (!r.ok) throw new Error(r.status === 403 ? 'the bridge refused the token: open the URL that npm start printed' : `${r.status} ${r.statusText}`);
       const body = (await r.json()) as { peers?: LabPeerInfo[] };
-      this.lab = (body.peers ?? []).filter((p): p is LabPeer => p.protocol === 'discv5' && typeof p.enr === 'string' && typeof p.nodeId === 'string');
+      this.discv5.setLab((body.peers ?? []).filter((p): p is LabPeer => p.protocol === 'discv5' && typeof p.enr === 'string' && typeof p.nodeId === 'string'));
       this.bitcoin.setLab((body.peers ?? []).filter((p): p is BitcoinLabPeer => p.protocol === 'bitcoin' && typeof p.ip === 'string' && Number.isInteger(p.tcp)));
-      this.labError = this.lab.length === 0 ? 'no lab is running (npm start -- --no-lab): paste an ENR below' : undefined;
-      if (!this.targetChoice || (this.targetChoice.startsWith('lab:') && !this.lab.some((p) => `lab:${p.nodeId}` === this.targetChoice)))
-        this.targetChoice = this.lab.length ? `lab:${this.lab[0].nodeId}` : 'custom';
     } catch (e) {
-      this.labError = `could not load the lab list: ${(e as Error).message}`;
-      if (!this.targetChoice) this.targetChoice = 'custom';
+      this.discv5.labError = `could not load the lab list: ${(e as Error).message}`;
+      if (!this.discv5.choice) this.discv5.choice = 'custom';
     }
   }
 
@@ -360,8 +332,8 @@ export class Playground {
         break;
       case 'table': {
         const id = toHex(e.enr.nodeId);
-        const before = this.table.flatMap((b) => b.nodes).find((n) => n.nodeId === id);
-        const buckets = this.table.map((b) => ({ ...b, nodes: b.nodes.filter((n) => n.nodeId !== id) }));
+        const before = this.discv5.table.flatMap((b) => b.nodes).find((n) => n.nodeId === id);
+        const buckets = this.discv5.table.map((b) => ({ ...b, nodes: b.nodes.filter((n) => n.nodeId !== id) }));
         if (e.change === 'removed' && before) this.note('error', `${this.nameOf(id)} left your routing table: it did not answer its liveness check`, at, id);
         if (e.change !== 'removed') {
           let b = buckets.find((x) => x.distance === e.bucket);
@@ -369,12 +341,12 @@ export class Playground {
           const ep = e.enr.ip ? `${e.enr.ip}:${e.enr.udp}` : `[${e.enr.ip6}]:${e.enr.udp6 ?? e.enr.udp}`;
           b.nodes.push({ nodeId: id, seq: e.enr.seq, endpoint: ep, addedAt: before?.addedAt ?? performance.now(), verified: e.change === 'verified' || (before?.verified ?? false) });
         }
-        this.table = buckets.filter((b) => b.nodes.length > 0).sort((a, b) => b.distance - a.distance);
+        this.discv5.table = buckets.filter((b) => b.nodes.length > 0).sort((a, b) => b.distance - a.distance);
         break;
       }
       case 'lookup': {
         const ev = e.event;
-        const prev = this.lookup?.id === e.lookupId ? this.lookup : undefined;
+        const prev = this.discv5.lookup?.id === e.lookupId ? this.discv5.lookup : undefined;
         const l: LookupProgress = prev
           ? { ...prev, inFlight: [...prev.inFlight], closest: prev.closest }
           : { id: e.lookupId, target: toHex(e.target), inFlight: [], queried: 0, answered: 0, failed: 0, found: 0, done: false, closest: [] };
@@ -394,7 +366,7 @@ export class Playground {
           l.closest = ev.closest.map((n) => ({ nodeId: toHex(n.nodeId), distance: logDistance(e.target, n.nodeId) }));
           this.note('ok', `lookup done: asked ${ev.queried} nodes, the ${ev.closest.length} closest to ${shortId(l.target)} are in the Routing table tab`, at);
         }
-        this.lookup = l;
+        this.discv5.lookup = l;
         break;
       }
       default:
@@ -428,25 +400,12 @@ export class Playground {
 
   // ---------------------------------------------------------------- targets & names
 
-  private resolveTarget(): { ok: true; text: string; contact: NodeContact; name: string } | { ok: false; reason: string } {
-    if (this.targetChoice.startsWith('lab:')) {
-      const peer = this.lab.find((p) => `lab:${p.nodeId}` === this.targetChoice);
-      if (!peer) return { ok: false, reason: 'choose a lab node or paste an ENR' };
-      const r = parseTarget(peer.enr);
-      return r.ok ? { ok: true, text: peer.enr, contact: r.value, name: peer.name } : { ok: false, reason: r.error.reason };
-    }
-    const text = this.customText.trim();
-    if (!text) return { ok: false, reason: 'paste an ENR (enr:…) or an enode URL (enode://…) first' };
-    const r = parseTarget(text);
-    return r.ok ? { ok: true, text, contact: r.value, name: this.nameOf(toHex(r.value.nodeId)) } : { ok: false, reason: r.error.reason };
-  }
-
   nameOf(nodeId: string | undefined, endpoint?: Endpoint): string {
     const btcLab = !nodeId && endpoint ? this.bitcoin.labAt(endpoint) : undefined;
     if (btcLab) return btcLab.name;
     const id = nodeId ?? (endpoint ? this.endpointIds.get(endpointKey(endpoint)) : undefined);
     if (id && this.identity && id === this.identity.nodeId) return 'you';
-    const lab = id ? this.lab.find((p) => p.nodeId === id) : endpoint ? this.lab.find((p) => p.ip === endpoint.ip && p.udp === endpoint.port) : undefined;
+    const lab = id ? this.discv5.lab.find((p) => p.nodeId === id) : endpoint ? this.discv5.lab.find((p) => p.ip === endpoint.ip && p.udp === endpoint.port) : undefined;
     if (lab) return lab.name;
     if (id) return `node ${id.slice(0, 6)}`;
     return endpoint ? endpointKey(endpoint) : '?';
@@ -456,7 +415,7 @@ export class Playground {
     // A stream protocol's lane is its peer's TCP endpoint: one per connection.
     if (p.conn) return `tcp:${endpointKey(p.peer)}`;
     if (p.direction === 'out') return p.destId;
-    return p.peerId ?? this.endpointIds.get(endpointKey(p.peer)) ?? this.lab.find((l) => l.ip === p.peer.ip && l.udp === p.peer.port)?.nodeId ?? endpointKey(p.peer);
+    return p.peerId ?? this.endpointIds.get(endpointKey(p.peer)) ?? this.discv5.lab.find((l) => l.ip === p.peer.ip && l.udp === p.peer.port)?.nodeId ?? endpointKey(p.peer);
   }
 
   // ---------------------------------------------------------------- views
@@ -471,7 +430,7 @@ export class Playground {
       if (seen.has(key)) return;
       seen.add(key);
       if (key.startsWith('tcp:') && endpoint) return void lanes.push({ key, ...this.bitcoin.laneName(endpoint) });
-      const lab = this.lab.find((l) => l.nodeId === key);
+      const lab = this.discv5.lab.find((l) => l.nodeId === key);
       const name = this.nameOf(/^[0-9a-f]{64}$/.test(key) ? key : undefined, endpoint);
       const sub = lab ? `${lab.ip}:${lab.udp}` : endpoint ? endpointKey(endpoint) : '';
       lanes.push({ key, name, sub: sub === name ? 'unknown node' : sub });
@@ -491,7 +450,7 @@ export class Playground {
     while (n < this.notes.length) items.push({ type: 'note', ...this.notes[n++] });
     this.held.forEach((h, i) => {
       if (h.direction !== 'in') return;
-      const lane = h.transport === 'tcp' ? `tcp:${endpointKey(h.peer)}` : (this.endpointIds.get(endpointKey(h.peer)) ?? this.lab.find((l) => l.ip === h.peer.ip && l.udp === h.peer.port)?.nodeId ?? endpointKey(h.peer));
+      const lane = h.transport === 'tcp' ? `tcp:${endpointKey(h.peer)}` : (this.endpointIds.get(endpointKey(h.peer)) ?? this.discv5.lab.find((l) => l.ip === h.peer.ip && l.udp === h.peer.port)?.nodeId ?? endpointKey(h.peer));
       addLane(lane, h.peer);
       items.push({ type: 'arrival', id: i, size: h.size, lane });
     });
@@ -501,12 +460,12 @@ export class Playground {
   // ---------------------------------------------------------------- actions
 
   selectTarget(choice: string): void {
-    this.targetChoice = choice;
+    this.discv5.choice = choice;
     this.inputError = { ...this.inputError, target: undefined };
   }
 
   private send(action: ActionName, a: Action): boolean {
-    const t = this.target;
+    const t = this.discv5.target;
     if (!t.ok) {
       this.inputError = { ...this.inputError, target: t.reason };
       return false;
@@ -549,12 +508,12 @@ export class Playground {
     const t = parseLookupTarget(targetText, () => secureRandom(32));
     this.inputError = { ...this.inputError, lookup: t.ok ? undefined : t.reason };
     if (!t.ok) return;
-    if (this.target.ok && !this.target.contact.enr) {
+    if (this.discv5.target.ok && !this.discv5.target.contact.enr) {
       this.inputError = { ...this.inputError, target: 'a lookup starts from a node record: paste an ENR, an enode URL has none' };
       return;
     }
     if (this.send('lookup', { action: 'lookup', targetId: t.value })) {
-      this.lookup = undefined;
+      this.discv5.lookup = undefined;
       this.rightTab = 'table';
     }
   }
@@ -566,7 +525,7 @@ export class Playground {
 
   /** go-ethereum's seven discv5 scenarios against the chosen peer; results in the Conformance tab. */
   runConformance(): void {
-    const t = this.target;
+    const t = this.discv5.target;
     if (!t.ok) {
       this.inputError = { ...this.inputError, target: t.reason };
       this.rightTab = 'conformance';
@@ -574,7 +533,7 @@ export class Playground {
     }
     if (this.conformance?.running) return;
     const scenarios = this.scenarioList;
-    const lab = this.targetChoice.startsWith('lab:');
+    const lab = this.discv5.choice.startsWith('lab:');
     if (!this.connected) {
       this.conformance = { targetName: t.name, lab, running: false, scenarios, stopped: 'not connected to the bridge: nothing was sent (it reconnects by itself)' };
       return;
@@ -709,8 +668,8 @@ export class Playground {
 
   /** Asks the selected lab node to ping the browser node (it starts the handshake: you are the recipient). */
   async askPeerToPing(): Promise<void> {
-    const t = this.target;
-    const peer = this.targetChoice.startsWith('lab:') ? this.lab.find((p) => `lab:${p.nodeId}` === this.targetChoice) : undefined;
+    const t = this.discv5.target;
+    const peer = this.discv5.choice.startsWith('lab:') ? this.discv5.lab.find((p) => `lab:${p.nodeId}` === this.discv5.choice) : undefined;
     if (!peer || !t.ok) {
       this.result = { action: 'inbound', ok: false, text: 'choose a lab node: only lab nodes can be asked to ping you' };
       return;
@@ -773,8 +732,8 @@ export class Playground {
     this.packets = [];
     this.notes = [];
     this.traces = [];
-    this.table = [];
-    this.lookup = undefined;
+    this.discv5.table = [];
+    this.discv5.lookup = undefined;
     this.index.clear();
     this.selectedSeq = undefined;
     this.lastStep = undefined;
@@ -872,7 +831,7 @@ export class Playground {
 
   exportJson(): string {
     const names: Record<string, string> = {};
-    for (const p of this.lab) names[p.nodeId] = p.name;
+    for (const p of this.discv5.lab) names[p.nodeId] = p.name;
     return exportSession(
       { local: { nodeId: this.identity?.nodeId ?? '0'.repeat(64), ...(this.identity ? { enr: this.identity.enrText } : {}) }, names, packets: this.packets, trace: this.traces, notes: this.notes.map(({ at, level, text }) => ({ at, level, text })) },
       dissectPacket,
