@@ -77,3 +77,34 @@ export function verifyHash(sig: Uint8Array, hash: Uint8Array, pub: Uint8Array): 
     return false;
   }
 }
+
+// ---------------------------------------------------------------- recoverable signatures
+// discv4 packets and RLPx auth carry 65-byte signatures r ‖ s ‖ v (v = recovery id 0 or 1) from
+// which the receiver recovers the signer's key. noble's 'recovered' format puts the recovery byte
+// first (v ‖ r ‖ s), so these move it to the end and back.
+
+/** ECDSA over a 32-byte hash, Ethereum layout: 65 bytes r ‖ s ‖ v (low-s, v ∈ {0, 1}). */
+export function signHashRecoverable(hash: Uint8Array, priv: Uint8Array): Uint8Array {
+  const vrs = secp.sign(hash, priv, { prehash: false, format: 'recovered' });
+  const rsv = new Uint8Array(65);
+  rsv.set(vrs.subarray(1), 0);
+  rsv[64] = vrs[0];
+  return rsv;
+}
+
+/**
+ * The public key (33-byte compressed by default, or 65-byte uncompressed) that made a 65-byte
+ * r ‖ s ‖ v signature over `hash`, or undefined for a wrong length, v outside {0, 1}, or a
+ * signature no key could have made. Never throws.
+ */
+export function recoverPublicKey(sig: Uint8Array, hash: Uint8Array, compressed = true): Uint8Array | undefined {
+  if (sig.length !== 65 || sig[64] > 1 || hash.length !== 32) return undefined;
+  const vrs = new Uint8Array(65);
+  vrs[0] = sig[64];
+  vrs.set(sig.subarray(0, 64), 1);
+  try {
+    return secp.recoverPublicKey(vrs, hash, { prehash: false, isCompressed: compressed });
+  } catch {
+    return undefined;
+  }
+}
