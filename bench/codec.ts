@@ -6,7 +6,7 @@ import { decryptMessage, encryptMessage } from '@chainsafe/discv5';
 // Not in the package's exports map: loaded by path (the same module chainsafe's session layer uses).
 import { decode as csDecodeMessage, encode as csEncodeMessage, MessageType } from '../node_modules/@chainsafe/discv5/lib/message/index.js';
 import { toHex } from '../shared/bytes.ts';
-import { aesGcmKey, aesGcmOpen, aesGcmSeal, type AesGcmKey } from '../shared/crypto.ts';
+import { aesGcmKey, aesGcmOpen, aesGcmSeal, type AesGcmKey } from '../shared/crypto/aes.ts';
 import { decodeMessage, encodeMessage, type Message } from '../shared/discv5/messages.ts';
 import { decodePacket, encodeAuthdata, encodeHeader, encodePacket, messageAd } from '../shared/discv5/packet.ts';
 import { FLAG_MESSAGE } from '../shared/discv5/spec.ts';

@@ -9,7 +9,7 @@ import os from 'node:os';
 import { codecCases } from './codec.ts';
 import { fmt, latency, median, pad, printLatency, rate, withLimit } from './stats.ts';
 import { nodeDatagramTransport } from '../bridge/node-transport.ts';
-import { randomPrivateKey } from '../shared/crypto.ts';
+import { randomPrivateKey } from '../shared/crypto/secp256k1.ts';
 import { Discv5Driver } from '../shared/discv5/driver.ts';
 import { Discv5Node } from '../shared/discv5/node.ts';
 import type { NodeContact } from '../shared/discv5/engine.ts';

@@ -15,7 +15,7 @@ import { ROOT, launchChromium, startApp, type LabPeer } from '../test/e2e/harnes
 import { startChainsafeNode } from '../test/helpers/chainsafe.ts';
 import { bcoinDial, startBcoinNode } from '../bridge/bcoin.ts';
 import { nodeDatagramTransport } from '../bridge/node-transport.ts';
-import { randomPrivateKey } from '../shared/crypto.ts';
+import { randomPrivateKey } from '../shared/crypto/secp256k1.ts';
 import { Discv5Driver } from '../shared/discv5/driver.ts';
 import { contactFromEnr } from '../shared/discv5/engine.ts';
 import { Discv5Node } from '../shared/discv5/node.ts';

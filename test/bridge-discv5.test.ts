@@ -2,7 +2,7 @@
 // real WebSocket, a UDP socket bound by the bridge, and real @chainsafe/discv5 lab nodes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENR } from '@chainsafe/enr';
-import { randomPrivateKey } from '../shared/crypto.ts';
+import { randomPrivateKey } from '../shared/crypto/secp256k1.ts';
 import { createEnr, encodeEnrText, parseEnrText } from '../shared/enr/index.ts';
 import { contactFromEnr, type PacketRecord } from '../shared/discv5/engine.ts';
 import { Discv5Driver } from '../shared/discv5/driver.ts';

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { gcm, ctr } from '@noble/ciphers/aes.js';
 import { toHex } from '../shared/bytes.ts';
-import { aesCtrKey, aesGcmKey } from '../shared/crypto.ts';
+import { aesCtrKey, aesGcmKey } from '../shared/crypto/aes.ts';
 import { prng } from './helpers/prng.ts';
 
 /** A view at an odd offset, as a subarray of a received datagram is. */

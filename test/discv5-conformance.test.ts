@@ -2,7 +2,7 @@
 // injected clock against our own node — and against nodes made to break one rule each, so every
 // scenario is seen to fail when it should.
 import { describe, expect, it } from 'vitest';
-import { randomPrivateKey } from '../shared/crypto.ts';
+import { randomPrivateKey } from '../shared/crypto/secp256k1.ts';
 import { ConformanceRun, type ConformanceEvent, type ConformanceOptions, type TesterSocket } from '../shared/discv5/conformance/runner.ts';
 import { DISCV5_SCENARIOS } from '../shared/discv5/conformance/scenarios.ts';
 import { contactFromEnr } from '../shared/discv5/engine.ts';

@@ -4,7 +4,7 @@ import { equalBytes, toHex } from '../shared/bytes.ts';
 import { logDistance } from '../shared/kademlia/distance.ts';
 import { coverageProblems } from '../shared/dissect.ts';
 import { createEnr, type Enr } from '../shared/enr/index.ts';
-import { randomPrivateKey } from '../shared/crypto.ts';
+import { randomPrivateKey } from '../shared/crypto/secp256k1.ts';
 import { dissectDiscv5 } from '../shared/discv5/dissect-packet.ts';
 import { decodePacket, encodeAuthdata, encodeHeader, encodePacket } from '../shared/discv5/packet.ts';
 import { MAX_PACKET_SIZE } from '../shared/discv5/spec.ts';

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { equalBytes, toHex } from '../shared/bytes.ts';
 import { logDistance } from '../shared/kademlia/distance.ts';
-import { randomPrivateKey } from '../shared/crypto.ts';
+import { randomPrivateKey } from '../shared/crypto/secp256k1.ts';
 import { contactFromEnr } from '../shared/discv5/engine.ts';
 import { Discv5Node, type NodeEvent, type NodeOutput } from '../shared/discv5/node.ts';
 import { createEnr, udpEndpoint, type Enr } from '../shared/enr/index.ts';

@@ -3,7 +3,7 @@
 // generic EngineDriver with request-ids from the injected randomness (a run replays byte for byte).
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../shared/bytes.ts';
-import { randomPrivateKey } from '../shared/crypto.ts';
+import { randomPrivateKey } from '../shared/crypto/secp256k1.ts';
 import type { EngineOutput, WireRecord } from '../shared/engine.ts';
 import { Discv5Driver } from '../shared/discv5/driver.ts';
 import { contactFromEnr, type NodeContact, type PacketRecord } from '../shared/discv5/engine.ts';

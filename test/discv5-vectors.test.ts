@@ -3,13 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import vectors from './vectors/discv5-wire.json' with { type: 'json' };
 import { fromHex, toHex } from '../shared/bytes.ts';
-import { aesGcmOpen, publicKeyOf } from '../shared/crypto.ts';
+import { aesGcmOpen, aesGcmSeal } from '../shared/crypto/aes.ts';
+import { publicKeyOf } from '../shared/crypto/secp256k1.ts';
 import { nodeIdOf } from '../shared/enr/index.ts';
 import { decodePacket, encodeAuthdata, encodeHeader, encodePacket, messageAd } from '../shared/discv5/packet.ts';
 import { decodeMessage, encodeMessage } from '../shared/discv5/messages.ts';
 import { deriveKeys, ecdh, idSignatureInput, signId, verifyId } from '../shared/discv5/handshake-crypto.ts';
 import { replaySpecHandshake, replaySpecPingMessage, replaySpecWhoareyou } from '../shared/discv5/replay.ts';
-import { aesGcmSeal } from '../shared/crypto.ts';
 
 const keyA = fromHex(vectors.nodeKeys.nodeAKey);
 const keyB = fromHex(vectors.nodeKeys.nodeBKey);

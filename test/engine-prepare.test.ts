@@ -2,7 +2,7 @@
 // is in flight, used by the one handshake that follows, and never again.
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../shared/bytes.ts';
-import { randomPrivateKey } from '../shared/crypto.ts';
+import { randomPrivateKey } from '../shared/crypto/secp256k1.ts';
 import { contactFromEnr, Discv5Engine, type EngineEvent, type Output } from '../shared/discv5/engine.ts';
 import { createEnr } from '../shared/enr/index.ts';
 import { secureRandom, type RandomSource } from '../shared/random.ts';

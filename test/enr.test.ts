@@ -3,7 +3,7 @@
 // well-known keys, enode URLs and dissection coverage.
 import { describe, expect, it } from 'vitest';
 import { concat, fromHex, fromUtf8, toHex, utf8 } from '../shared/bytes.ts';
-import { publicKeyOf, isValidPublicKey } from '../shared/crypto.ts';
+import { publicKeyOf, isValidPublicKey } from '../shared/crypto/secp256k1.ts';
 import { coverageProblems, fieldAt, type Field, type Layer } from '../shared/dissect.ts';
 import { WireError, type Result } from '../shared/errors.ts';
 import { encodeRlp, encodeRlpList, rlpUint } from '../shared/rlp.ts';

@@ -5,7 +5,8 @@
 // spec allows: an ordinary packet we cannot decrypt gets a WHOAREYOU. No input may throw.
 import { describe, expect, it } from 'vitest';
 import { toHex, uintBytes } from '../shared/bytes.ts';
-import { aesGcmSeal, randomPrivateKey } from '../shared/crypto.ts';
+import { aesGcmSeal } from '../shared/crypto/aes.ts';
+import { randomPrivateKey } from '../shared/crypto/secp256k1.ts';
 import { Discv5Engine, contactFromEnr, type EngineEvent, type Output, type PacketRecord } from '../shared/discv5/engine.ts';
 import { decodeMessage, encodeMessage, MESSAGE_CODES } from '../shared/discv5/messages.ts';
 import { decodePacket, encodeAuthdata, encodeHeader, encodePacket, messageAd, type Packet } from '../shared/discv5/packet.ts';

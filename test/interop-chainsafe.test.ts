@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { fromUtf8, toHex, utf8 } from '../shared/bytes.ts';
 import { logDistance } from '../shared/kademlia/distance.ts';
-import { randomPrivateKey } from '../shared/crypto.ts';
+import { randomPrivateKey } from '../shared/crypto/secp256k1.ts';
 import { Discv5Driver } from '../shared/discv5/driver.ts';
 import type { PacketRecord } from '../shared/discv5/engine.ts';
 import type { Message } from '../shared/discv5/messages.ts';

@@ -8,7 +8,7 @@ import { startBridge, type BridgeServer } from '../bridge/server.ts';
 import { startLab, type Lab } from '../bridge/lab.ts';
 import { labPing } from '../bridge/lab-ping.ts';
 import { silentLogger } from '../bridge/log.ts';
-import { randomPrivateKey } from '../shared/crypto.ts';
+import { randomPrivateKey } from '../shared/crypto/secp256k1.ts';
 import { Discv5Driver } from '../shared/discv5/driver.ts';
 import { Discv5Node, type NodeEvent } from '../shared/discv5/node.ts';
 import { createEnr, encodeEnrText } from '../shared/enr/index.ts';

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../shared/bytes.ts';
 import { logDistance } from '../shared/kademlia/distance.ts';
-import { randomPrivateKey } from '../shared/crypto.ts';
+import { randomPrivateKey } from '../shared/crypto/secp256k1.ts';
 import { Discv5Driver } from '../shared/discv5/driver.ts';
 import type { LookupEvent } from '../shared/kademlia/lookup.ts';
 import { Discv5Node } from '../shared/discv5/node.ts';

@@ -6,7 +6,7 @@ import { BitcoinEngine, type BitcoinEvent } from '../shared/bitcoin/engine.ts';
 import { decodeMessage, encodeMessage, type Version } from '../shared/bitcoin/messages.ts';
 import { NETWORKS, NODE_NETWORK, NODE_WITNESS } from '../shared/bitcoin/spec.ts';
 import { fromHex, fromUtf8 } from '../shared/bytes.ts';
-import { randomPrivateKey } from '../shared/crypto.ts';
+import { randomPrivateKey } from '../shared/crypto/secp256k1.ts';
 import { createEnr, udpFields } from '../shared/enr/index.ts';
 import { internetChecksum, ipPacket, ipv4Header, IPPROTO_TCP, IPPROTO_UDP, pseudoHeader, tcpHeader, TCP, udpHeader } from '../shared/capture/ip-packets.ts';
 import type { PacketRecord } from '../shared/discv5/engine.ts';

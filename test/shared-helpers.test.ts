@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { shortHex, toHex } from '../shared/bytes.ts';
 import { randomRequestId } from '../shared/discv5/messages.ts';
 import { createEnr, udpEndpoint, udpFields } from '../shared/enr/index.ts';
-import { randomPrivateKey } from '../shared/crypto.ts';
+import { randomPrivateKey } from '../shared/crypto/secp256k1.ts';
 import { Lru } from '../shared/lru.ts';
 import { scriptedRandom } from '../shared/random.ts';
 import { prng } from './helpers/prng.ts';

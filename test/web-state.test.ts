@@ -3,7 +3,7 @@
 // the session file, input checks, identity storage and the lessons' choice.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { toHex } from '../shared/bytes.ts';
-import { randomPrivateKey } from '../shared/crypto.ts';
+import { randomPrivateKey } from '../shared/crypto/secp256k1.ts';
 import { Discv5Driver, type RequestOutcome } from '../shared/discv5/driver.ts';
 import { contactFromEnr, type PacketRecord } from '../shared/discv5/engine.ts';
 import { Discv5Node, type NodeEvent } from '../shared/discv5/node.ts';

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { parseHex, shortHex, toHex, utf8 } from '../../shared/bytes.ts';
 import { logDistance } from '../../shared/kademlia/distance.ts';
-import { isValidPrivateKey, randomPrivateKey } from '../../shared/crypto.ts';
+import { isValidPrivateKey, randomPrivateKey } from '../../shared/crypto/secp256k1.ts';
 import { createEnr, encodeEnrText, udpFields, enrToEnode, parseEnrText, dissectEnr, type Enr } from '../../shared/enr/index.ts';
 import { parseTarget } from '../../shared/discv5/contact.ts';
 import { Discv5Driver, type RequestOutcome } from '../../shared/discv5/driver.ts';

@@ -1,7 +1,7 @@
 // Bitcoin P2P messages (v1 transport): the 24-byte header and the payloads of the
 // handshake and the messages peers send around it. One reader decodes and, when asked,
 // records every field, so the dissection is the decoder's own view of the bytes.
-import { sha256d } from '../crypto.ts';
+import { sha256d } from '../crypto/hashes.ts';
 import { asWireError, attempt, fail, type Result } from '../errors.ts';
 import type { Dissection, Field, Layer } from '../dissect.ts';
 import { bytesToIp, ipToBytes } from '../ip.ts';

@@ -3,7 +3,8 @@
 // clocks or timers: the caller feeds `now` and calls tick() at nextDeadline().
 import { equalBytes, shortHex, toHex } from '../bytes.ts';
 import { logDistance } from '../kademlia/distance.ts';
-import { aesGcmKey, aesGcmSeal, ecdhCompressed, isValidPublicKey, type AesGcmKey, publicKeyOf, randomPrivateKey } from '../crypto.ts';
+import { aesGcmKey, aesGcmSeal, type AesGcmKey } from '../crypto/aes.ts';
+import { ecdhCompressed, isValidPublicKey, publicKeyOf, randomPrivateKey } from '../crypto/secp256k1.ts';
 import { decodeEnr, udpEndpoint, type Enr } from '../enr/index.ts';
 import { Lru } from '../lru.ts';
 import { secureRandom, type RandomSource } from '../random.ts';

@@ -1,7 +1,9 @@
 // The handshake's key schedule (discv5-theory.md "Step 3"), each step also emitted as a
 // trace record with the spec's names, so the key-schedule panel is a view over the trace.
 import { concat, toHex } from '../bytes.ts';
-import { ecdhCompressed, hkdfSha256, sha256, signHash, verifyHash } from '../crypto.ts';
+import { sha256 } from '../crypto/hashes.ts';
+import { hkdfSha256 } from '../crypto/kdf.ts';
+import { ecdhCompressed, signHash, verifyHash } from '../crypto/secp256k1.ts';
 import { DISCV5_STEPS, type Tracer, type TraceRecord } from '../trace.ts';
 import { ID_SIGNATURE_TEXT, KDF_INFO_TEXT, SPEC } from './spec.ts';
 

@@ -2,7 +2,7 @@
 // Encoding takes an already-encrypted message; decoding unmasks and parses the header and
 // authdata, and leaves decryption to the session layer, which holds the keys.
 import { concat, equalBytes, readU16, toHex, uintBytes, bytesToBigint } from '../bytes.ts';
-import { aesCtrKey } from '../crypto.ts';
+import { aesCtrKey } from '../crypto/aes.ts';
 import { Lru } from '../lru.ts';
 import { attempt, fail, type Result } from '../errors.ts';
 import {

@@ -1,7 +1,7 @@
 // enode URLs (the devp2p v4 node address): enode://<128 hex: public key x ‖ y>@<ip>:<tcp>[?discport=<udp>],
 // IPv6 in brackets. When discport is absent the UDP port equals the TCP port.
 import { fromHex, toHex } from '../bytes.ts';
-import { convertPublicKey, isValidPublicKey } from '../crypto.ts';
+import { convertPublicKey, isValidPublicKey } from '../crypto/secp256k1.ts';
 import { attempt, fail, WireError, type Result } from '../errors.ts';
 import type { Enr } from './enr.ts';
 import { nodeIdOf } from './enr.ts';

@@ -4,7 +4,8 @@
 // bytes, so records with keys this code does not know are relayed unchanged.
 import { base64urlnopad } from '@scure/base';
 import { equalBytes, fromUtf8, printableOrHex, shortHex, toHex, utf8 } from '../bytes.ts';
-import { convertPublicKey, isValidPrivateKey, isValidPublicKey, keccak256, publicKeyOf, signHash, verifyHash } from '../crypto.ts';
+import { keccak256 } from '../crypto/hashes.ts';
+import { convertPublicKey, isValidPrivateKey, isValidPublicKey, publicKeyOf, signHash, verifyHash } from '../crypto/secp256k1.ts';
 import type { Dissection, Field } from '../dissect.ts';
 import { rlpStructure } from '../dissect.ts';
 import { attempt, fail, unwrap, WireError, type Result } from '../errors.ts';

@@ -6,7 +6,7 @@ import dgram from 'node:dgram';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { createEnr, encodeEnrText, nodeIdOf, parseEnrText } from '../../shared/enr/index.ts';
-import { publicKeyOf, randomPrivateKey } from '../../shared/crypto.ts';
+import { publicKeyOf, randomPrivateKey } from '../../shared/crypto/secp256k1.ts';
 import { secureRandom } from '../../shared/random.ts';
 import { SPEC_VECTORS } from '../../shared/discv5/spec-vectors.ts';
 import { encodeAuthdata, encodeHeader, encodePacket } from '../../shared/discv5/packet.ts';

@@ -7,7 +7,7 @@ import { privateKeyFromRaw } from '@libp2p/crypto/keys';
 import { bindUdp } from '../../bridge/node-transport.ts';
 import { LabTransport } from '../../bridge/lab.ts';
 import { toHex } from '../../shared/bytes.ts';
-import { randomPrivateKey } from '../../shared/crypto.ts';
+import { randomPrivateKey } from '../../shared/crypto/secp256k1.ts';
 import { contactFromEnr, type NodeContact } from '../../shared/discv5/engine.ts';
 import { encodeEnrText, parseEnrText, type Enr } from '../../shared/enr/index.ts';
 import { secureRandom } from '../../shared/random.ts';

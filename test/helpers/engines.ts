@@ -1,7 +1,7 @@
 // In-memory discv5 peers for deterministic engine tests: engines exchange datagrams through a
 // wire the test controls (deliver, drop, replay), with a clock the test advances.
 import { createEnr, type Enr } from '../../shared/enr/index.ts';
-import { randomPrivateKey } from '../../shared/crypto.ts';
+import { randomPrivateKey } from '../../shared/crypto/secp256k1.ts';
 import { Discv5Engine, contactFromEnr, type EngineConfig, type EngineEvent, type NodeContact, type Output, type PacketRecord } from '../../shared/discv5/engine.ts';
 import type { Endpoint } from '../../shared/transport.ts';
 import { endpointKey } from '../../shared/transport.ts';

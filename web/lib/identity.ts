@@ -2,7 +2,7 @@
 // or pasted, or replaced. Also the ENR seq, which must grow on every new record: a peer that
 // still holds our old record (old port) would otherwise keep it and refuse the handshake.
 import { parseHex, toHex } from '../../shared/bytes.ts';
-import { isValidPrivateKey, randomPrivateKey } from '../../shared/crypto.ts';
+import { isValidPrivateKey, randomPrivateKey } from '../../shared/crypto/secp256k1.ts';
 import { secureRandom } from '../../shared/random.ts';
 
 const KEY = 'handshake-lab.discv5.private-key';

@@ -8,7 +8,7 @@
 // and may hold or re-route — and yields what it waits for; the runner resumes it with what came
 // (or with nothing, on time-out). Nothing here reads a clock or a socket.
 import { toHex } from '../../bytes.ts';
-import { randomPrivateKey } from '../../crypto.ts';
+import { randomPrivateKey } from '../../crypto/secp256k1.ts';
 import { createEnr, udpFields } from '../../enr/index.ts';
 import { secureRandom, type RandomSource } from '../../random.ts';
 import type { TraceRecord } from '../../trace.ts';

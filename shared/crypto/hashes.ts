@@ -1,0 +1,28 @@
+// The hashes the protocols name: SHA-256 (discv5 id-signature and HKDF), SHA256d (Bitcoin) and
+// Keccak-256 (Ethereum: ENR "v4" identity, discv4, RLPx). noble's code, pure and synchronous;
+// tracing of what they compute is the protocol module's job (it knows the spec names of the values).
+import { sha256 } from '@noble/hashes/sha2.js';
+import { keccak_256 } from '@noble/hashes/sha3.js';
+
+export { sha256 };
+
+// One SHA-256 hasher kept in its initial state and cloned into a working one: half the cost
+// of two fresh hashers for the short inputs of a Bitcoin checksum.
+const sha256Initial = sha256.create();
+const sha256Work = sha256.create();
+
+/** SHA256(SHA256(data)): Bitcoin's message checksum (its first 4 bytes) and hash. */
+export function sha256d(data: Uint8Array): Uint8Array {
+  // Fed as 63 bytes then the rest, noble copies short inputs into its own block buffer instead
+  // of making a DataView over ours, and digest() writes through its own cached view: a DataView
+  // costs more than a compression at these sizes.
+  sha256Initial._cloneInto(sha256Work);
+  if (data.length > 63 && data.length < 128) sha256Work.update(data.subarray(0, 63)).update(data.subarray(63));
+  else sha256Work.update(data);
+  const inner = sha256Work.digest();
+  sha256Initial._cloneInto(sha256Work);
+  return sha256Work.update(inner).digest();
+}
+
+/** Keccak-256 (the original padding, not NIST SHA3-256), as Ethereum uses it. */
+export const keccak256 = (data: Uint8Array): Uint8Array => keccak_256(data);
