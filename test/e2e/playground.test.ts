@@ -400,6 +400,9 @@ describe('the playground against npm start', () => {
     const page = await openPage();
     await page.getByTestId('protocol-bitcoin').check();
     await contains(page.locator('.brand'), 'Bitcoin');
+    // Nothing recorded yet: the pcapng export says so instead of downloading an empty file.
+    await page.getByTestId('export-pcap').click();
+    await contains(page.getByTestId('export-error'), 'no packets yet');
     await page.getByTestId('btc-handshake').click();
     await page.waitForSelector('[data-testid=btc-result] [data-action=handshake][data-ok=true]', { timeout: 20_000 });
     await contains(page.getByTestId('btc-result'), /SUCCESS: version and verack both ways with \/bcoin:v1\.0\.2\/ speaking protocol 70015/);
