@@ -22,12 +22,19 @@ export interface HandshakeView {
 
 const HANDSHAKE_STEPS = new Set(['unmask', 'ephemeral-key', 'ecdh', 'hkdf', 'id-sign', 'id-verify']);
 
-/** Handshakes in the order they started. A group is the records sharing (peer, packet) that contain a handshake step. */
+/**
+ * Handshakes in the order they started. A group is the records of one handshake id (the engine
+ * names it on every handshake step); a record without one (the first message opened with the new
+ * keys) joins the handshake of its packet.
+ */
 export function handshakesOf(traces: TraceRecord[]): HandshakeView[] {
+  const idOfPacket = new Map<string, string>();
+  for (const t of traces) if (t.handshake && t.packet !== undefined) idOfPacket.set(`${t.peer ?? ''}:${t.packet}`, t.handshake);
   const groups = new Map<string, TraceRecord[]>();
   for (const t of traces) {
     if (t.packet === undefined) continue;
-    const key = `${t.peer ?? ''}:${t.packet}`;
+    const byPacket = `${t.peer ?? ''}:${t.packet}`;
+    const key = t.handshake ?? idOfPacket.get(byPacket) ?? byPacket;
     let g = groups.get(key);
     if (!g) groups.set(key, (g = []));
     g.push(t);
@@ -43,7 +50,7 @@ export function handshakesOf(traces: TraceRecord[]): HandshakeView[] {
     out.push({
       peer: steps[0].peer ?? '',
       role,
-      packet: steps[0].packet!,
+      packet: Math.min(...steps.map((x) => x.packet!)),
       steps,
       ok: steps.every((s) => s.ok !== false) && !!hkdf,
       ...(initiatorKey ? { initiatorKey } : {}),
