@@ -154,6 +154,8 @@ export const nodeStreamTransport: StreamTransport = {
   connect(to, options = {}) {
     return new Promise((resolve, reject) => {
       const socket = net.connect({ host: to.ip, port: to.port, allowHalfOpen: true, noDelay: true });
+      // Node holds writes until the connection is up, then sends them first.
+      if (options.initialData?.length) socket.write(options.initialData);
       const timeoutMs = options.timeoutMs ?? 10_000;
       const timer = setTimeout(() => {
         socket.destroy();

@@ -538,7 +538,8 @@ export class TunnelSession implements ReadGateHooks {
   private tcpData(id: number, payload: Uint8Array): void {
     const T = FrameType.TCP_DATA;
     const c = this.tcp.get(id);
-    if (!c || !c.connected) return this.refuse(id, T, 'unexpected', 'no such connected stream', true);
+    // Data may follow TCP_CONNECT before TCP_CONNECTED: the socket holds it until connected (one round trip less).
+    if (!c) return this.refuse(id, T, 'unexpected', 'no such stream', true);
     if (c.pageEnded) return this.refuse(id, T, 'unexpected', 'data after TCP_END', true);
     c.inflightIn += payload.length;
     if (c.inflightIn > this.ctx.options.tcpWindow) {

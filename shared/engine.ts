@@ -25,7 +25,8 @@ export type EngineInput<Command> =
 
 export type Transmit =
   | { type: 'datagram'; to: Endpoint; bytes: Uint8Array }
-  | { type: 'connect'; conn: ConnectionId; to: Endpoint; timeoutMs?: number }
+  /** initialData: the first bytes to send once connected (StreamTransport.connect's option). */
+  | { type: 'connect'; conn: ConnectionId; to: Endpoint; timeoutMs?: number; initialData?: Uint8Array }
   | { type: 'stream-write'; conn: ConnectionId; bytes: Uint8Array }
   /** Half-close: we send nothing more. */
   | { type: 'stream-end'; conn: ConnectionId }

@@ -43,7 +43,12 @@ export interface StreamConnection {
 }
 
 export interface StreamTransport {
-  connect(to: Endpoint, options?: { timeoutMs?: number }): Promise<StreamConnection>;
+  /**
+   * initialData: bytes to send as soon as the connection is up, without waiting for the caller
+   * to hear that it is (the protocol's first message from the side that connects: one round trip
+   * less through a tunnel). Counts against the connection's flow-control window.
+   */
+  connect(to: Endpoint, options?: { timeoutMs?: number; initialData?: Uint8Array }): Promise<StreamConnection>;
 }
 
 /** A listening TCP socket (the recipient role): each peer that dials in is handed over. */

@@ -217,9 +217,10 @@ describe('bitcoin handshake against a hand-played peer', () => {
     old.send(peerVersion({ version: 209 }));
     expect(old.outcome()!.reason).toMatch(/protocol 209, below the minimum 31800/);
     const self = manual();
-    const opened = self.dial();
-    const write = opened.transmits.find((t) => t.type === 'stream-write') as { bytes: Uint8Array };
-    const ours = decodeMessage(write.bytes, net);
+    self.dial();
+    // Our version went with the connect (sent as soon as the connection is up).
+    const connect = self.log.flatMap((o) => o.transmits).find((t) => t.type === 'connect') as { initialData: Uint8Array };
+    const ours = decodeMessage(connect.initialData, net);
     if (!ours.ok) throw ours.error;
     self.send(ours.value.message);
     expect(self.outcome()!.reason).toMatch(/connected to ourselves/);

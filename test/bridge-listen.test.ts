@@ -114,6 +114,34 @@ describe('tunnel TCP listen', () => {
   });
 });
 
+describe('TCP connect with initial data (the first message rides behind TCP_CONNECT)', () => {
+  it('the bridge writes it once connected, before anything else, and the window accounts for it', async () => {
+    const received: Buffer[] = [];
+    const server = net.createServer((sock) => {
+      sock.on('data', (d) => received.push(d));
+      sock.once('data', () => sock.write('pong'));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as net.AddressInfo).port;
+    const h2 = await startBridgeHarness({ options: { allow: [`127.0.0.1:${port}`] } });
+    try {
+      const c = await h2.openClient();
+      const conn = await c.connect({ ip: '127.0.0.1', port }, { initialData: new TextEncoder().encode('ping') });
+      const reply = await new Promise<string>((resolve) => conn.onData((b) => resolve(new TextDecoder().decode(b))));
+      expect(reply).toBe('pong');
+      expect(Buffer.concat(received).toString()).toBe('ping');
+      // More data after it flows as usual (the early bytes were acknowledged, not double-counted).
+      expect(conn.write(new TextEncoder().encode('!'))).toBe(true);
+      await until(() => Buffer.concat(received).toString() === 'ping!');
+      expect(Buffer.concat(received).toString()).toBe('ping!');
+      c.close();
+    } finally {
+      await h2.close();
+      server.close();
+    }
+  });
+});
+
 describe('tunnel TCP listen with --allow', () => {
   it('an --allow-ed address may connect; bytes flow both ways', async () => {
     const h2 = await startBridgeHarness({ options: { allow: ['127.0.0.1'] } });

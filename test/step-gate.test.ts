@@ -1,7 +1,7 @@
 // Step mode's gate: datagrams and stream bytes, both directions, wait in one queue while
 // holding and go one by one; a stream's end waits behind its data and is never a step.
 import { describe, expect, it } from 'vitest';
-import { GatedSocket, gateStream, StepGate, VirtualClock } from '../shared/drive/gate.ts';
+import { GatedSocket, GatedStreams, gateStream, StepGate, VirtualClock } from '../shared/drive/gate.ts';
 import type { DatagramSocket, Endpoint, StreamConnection, StreamEndReason } from '../shared/transport.ts';
 
 const peer: Endpoint = { ip: '127.0.0.1', port: 9 };
@@ -125,6 +125,46 @@ describe('StepGate', () => {
     expect(gate.queue).toHaveLength(3);
     expect(gate.setHolding(false)).toHaveLength(3);
     expect(got).toEqual([0, 1, 2]);
+  });
+});
+
+describe('GatedStreams: the first bytes sent with a connect', () => {
+  function fakeTransport() {
+    const calls: { initialData?: Uint8Array }[] = [];
+    const t = fakeStream();
+    let resolveConnect: (c: StreamConnection) => void = () => undefined;
+    const transport = {
+      connect: (_to: Endpoint, o: { initialData?: Uint8Array } = {}) => {
+        calls.push(o);
+        return new Promise<StreamConnection>((r) => (resolveConnect = r));
+      },
+    };
+    return { transport, calls, t, open: () => resolveConnect(t.c) };
+  }
+
+  it('not holding: they ride with the connect', async () => {
+    const gate = new StepGate();
+    const f = fakeTransport();
+    const pending = new GatedStreams(f.transport, gate).connect(peer, { initialData: Uint8Array.of(1) });
+    expect(f.calls[0].initialData).toEqual(Uint8Array.of(1));
+    f.open();
+    await pending;
+    expect(f.t.written).toEqual([]);
+  });
+
+  it('holding: they wait in the queue from the moment of the connect, and go once released and connected', async () => {
+    const gate = new StepGate();
+    gate.setHolding(true);
+    const f = fakeTransport();
+    const pending = new GatedStreams(f.transport, gate, 'bitcoin').connect(peer, { initialData: Uint8Array.of(7) });
+    expect(f.calls[0].initialData).toBeUndefined();
+    expect(gate.queue.map((q) => `${q.direction} ${q.transport} ${q.protocol}`)).toEqual(['out tcp bitcoin']);
+    expect(gate.tag(gate.queue[0].bytes, 3)).toBe(true);
+    gate.release(); // released before the connection is up
+    expect(f.t.written).toEqual([]);
+    f.open();
+    await pending;
+    expect(f.t.written).toEqual([Uint8Array.of(7)]);
   });
 });
 

@@ -167,7 +167,10 @@ export class BitcoinEngine implements Engine<BitcoinCommand, BitcoinEvent> {
     const timeoutMs = cmd.timeoutMs ?? this.config.timeoutMs ?? 5000;
     const c = this.connection(id, cmd.to, 'outbound', now, timeoutMs);
     this.emit({ type: 'started', conn: id, peer: c.peer, direction: 'outbound' });
-    this.transmit({ type: 'connect', conn: id, to: cmd.to, timeoutMs });
+    // The connecting side speaks first: its version goes with the connect, sent as soon as the
+    // connection is up (through a tunnel, one round trip sooner than waiting to hear it is).
+    const version = this.sendVersion(c, now, true);
+    this.transmit({ type: 'connect', conn: id, to: cmd.to, timeoutMs, ...(version ? { initialData: version } : {}) });
   }
 
   private connection(id: ConnectionId, peer: Endpoint, direction: Connection['direction'], now: number, timeoutMs: number): Connection {
@@ -195,8 +198,8 @@ export class BitcoinEngine implements Engine<BitcoinCommand, BitcoinEvent> {
     }
     c.open = true;
     this.emit({ type: 'connected', conn: id, peer: c.peer, at: now });
-    // The connecting side speaks first.
-    if (c.direction === 'outbound') this.sendVersion(c, now);
+    // The connecting side speaks first (its version normally went with the connect).
+    if (c.direction === 'outbound' && !c.sentVersion) this.sendVersion(c, now);
   }
 
   private data(id: ConnectionId, bytes: Uint8Array, now: number): void {
@@ -268,11 +271,12 @@ export class BitcoinEngine implements Engine<BitcoinCommand, BitcoinEvent> {
     return this.config.version ?? PROTOCOL_VERSION;
   }
 
-  private sendVersion(c: Connection, now: number): void {
+  /** Sends our version; with `initial`, returns its bytes for the connect instead of writing them. */
+  private sendVersion(c: Connection, now: number, initial = false): Uint8Array | undefined {
     c.nonce = this.config.random(8);
     c.sentVersion = true;
     const services = (c.direction === 'inbound' ? this.config.inboundServices : undefined) ?? this.config.services ?? 0n;
-    this.send(c, {
+    return this.send(c, {
       command: 'version',
       version: this.ourVersion,
       services,
@@ -283,15 +287,17 @@ export class BitcoinEngine implements Engine<BitcoinCommand, BitcoinEvent> {
       userAgent: this.config.userAgent ?? '/handshake-lab:0.1.0/',
       startHeight: this.config.startHeight ?? 0,
       relay: this.config.relay ?? false,
-    }, now);
+    }, now, initial);
   }
 
-  private send(c: Connection, m: BtcMessage, now: number): void {
+  private send(c: Connection, m: BtcMessage, now: number, initial = false): Uint8Array | undefined {
     const bytes = encodeMessage(this.config.network, m);
     const record = this.record(c, 'out', bytes, m.command, summarizeBitcoin(m, bytes.length), now, c.written);
     c.written += bytes.length;
-    this.transmit({ type: 'stream-write', conn: c.id, bytes });
+    if (initial) record.note = 'sent as soon as the TCP connection is up: the side that connects speaks first';
+    else this.transmit({ type: 'stream-write', conn: c.id, bytes });
     this.emit({ type: 'message', conn: c.id, record, message: m });
+    return initial ? bytes : undefined;
   }
 
   private maybeDone(c: Connection, now: number): void {

@@ -101,7 +101,7 @@ export class EngineDriver<Command, Event> {
           }
           break;
         case 'connect':
-          this.connect(t.conn, t.to, t.timeoutMs);
+          this.connect(t.conn, t.to, t.timeoutMs, t.initialData);
           break;
         case 'stream-write': {
           const s = this.streams.get(t.conn);
@@ -137,14 +137,14 @@ export class EngineDriver<Command, Event> {
     }
   }
 
-  private connect(id: ConnectionId, to: { ip: string; port: number }, timeoutMs?: number): void {
+  private connect(id: ConnectionId, to: { ip: string; port: number }, timeoutMs?: number, initialData?: Uint8Array): void {
     const streams = this.io.streams;
     if (!streams) {
       this.handle({ type: 'stream-failed', conn: id, reason: 'error', detail: 'no stream transport' });
       return;
     }
     this.streams.set(id, { state: 'connecting', closeWhenOpen: false });
-    streams.connect(to, timeoutMs === undefined ? {} : { timeoutMs }).then(
+    streams.connect(to, { ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(initialData ? { initialData } : {}) }).then(
       (conn) => {
         const slot = this.streams.get(id);
         if (this.closed || !slot || (slot.state === 'connecting' && slot.closeWhenOpen)) {

@@ -150,8 +150,17 @@ export class GatedStreams implements StreamTransport {
     private readonly protocol?: string,
   ) {}
 
-  async connect(to: Endpoint, options?: { timeoutMs?: number }): Promise<StreamConnection> {
-    return gateStream(await this.inner.connect(to, options), this.gate, this.protocol);
+  async connect(to: Endpoint, options: { timeoutMs?: number; initialData?: Uint8Array } = {}): Promise<StreamConnection> {
+    const { initialData, ...rest } = options;
+    if (!initialData || (!this.gate.isHolding && this.gate.queue.length === 0)) return gateStream(await this.inner.connect(to, options), this.gate, this.protocol);
+    // Held: the first bytes join the queue now (their record is being made now) and go once
+    // released and connected, whichever comes last.
+    let inner: StreamConnection | undefined;
+    let released = false;
+    this.gate.pass({ protocol: this.protocol, direction: 'out', transport: 'tcp', bytes: initialData, to, release: () => ((released = true), void inner?.write(initialData)) });
+    inner = await this.inner.connect(to, rest);
+    if (released) inner.write(initialData);
+    return gateStream(inner, this.gate, this.protocol);
   }
 }
 

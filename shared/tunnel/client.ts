@@ -127,7 +127,8 @@ export class TunnelClient implements DatagramTransport, StreamTransport, Resolve
   private readonly udp = new Map<number, TunnelDatagramSocket>();
   private readonly tcp = new Map<number, TunnelStream>();
   private readonly udpOpening = new Map<number, Pending<TunnelDatagramSocket>>();
-  private readonly tcpOpening = new Map<number, { pending: Pending<TunnelStream>; remote: Endpoint }>();
+  /** Connects under way; `early`: bytes sent before TCP_CONNECTED (already in flight). */
+  private readonly tcpOpening = new Map<number, { pending: Pending<TunnelStream>; remote: Endpoint; early: number }>();
   private readonly dns = new Map<number, Pending<string[]>>();
   private readonly udpIds = new IdSpace();
   /** Connections and listeners we open; the bridge numbers accepted connections from FIRST_ACCEPTED_ID up. */
@@ -185,7 +186,7 @@ export class TunnelClient implements DatagramTransport, StreamTransport, Resolve
     });
   }
 
-  connect(to: Endpoint, options: { timeoutMs?: number } = {}): Promise<StreamConnection> {
+  connect(to: Endpoint, options: { timeoutMs?: number; initialData?: Uint8Array } = {}): Promise<StreamConnection> {
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(new TunnelError('closed', 'tunnel closed', 'error'));
       const ip = normalizeIp(to.ip);
@@ -193,12 +194,27 @@ export class TunnelClient implements DatagramTransport, StreamTransport, Resolve
       const id = this.tcpIds.take(this.tcpIdInUse);
       if (id === undefined) return reject(new TunnelError('quota', 'no free connection id', 'policy'));
       const remote = { ip, port: to.port };
-      this.tcpOpening.set(id, { pending: { resolve, reject }, remote });
+      // The first bytes go right behind TCP_CONNECT (the bridge writes them once connected): one
+      // round trip less. Within one window and one frame, or they wait for the connection as usual.
+      const early = options.initialData && options.initialData.length > 0 && options.initialData.length <= Math.min(this.limits.window, this.limits.maxFrame - 8) ? options.initialData : undefined;
+      const entry: { pending: Pending<TunnelStream>; remote: Endpoint; early: number } = { pending: { resolve, reject }, remote, early: 0 };
+      this.tcpOpening.set(id, entry);
       const timeoutMs = Math.max(0, Math.min(0xffffffff, Math.floor(options.timeoutMs ?? 0)));
       if (!this.send({ type: 'tcp-connect', id, peer: remote, timeoutMs })) {
         this.tcpOpening.delete(id);
         reject(new TunnelError('bad-frame', 'could not encode TCP_CONNECT (bad port?)', 'error'));
+        return;
       }
+      if (early && this.send({ type: 'tcp-data', id, payload: early.slice() })) entry.early = early.length;
+      const late = options.initialData && options.initialData.length > 0 && entry.early === 0 ? options.initialData.slice() : undefined;
+      if (late)
+        entry.pending = {
+          resolve: (c: TunnelStream) => {
+            c.write(late);
+            resolve(c);
+          },
+          reject,
+        };
     });
   }
 
@@ -268,7 +284,7 @@ export class TunnelClient implements DatagramTransport, StreamTransport, Resolve
         const o = this.tcpOpening.get(f.id);
         if (!o) return;
         this.tcpOpening.delete(f.id);
-        const c = new TunnelStream(this, f.id, o.remote, f.window, () => this.tcp.delete(f.id));
+        const c = new TunnelStream(this, f.id, o.remote, f.window, () => this.tcp.delete(f.id), o.early);
         this.tcp.set(f.id, c);
         o.pending.resolve(c);
         return;
@@ -526,7 +542,11 @@ class TunnelStream implements StreamConnection {
     readonly remote: Endpoint,
     private readonly window: number,
     private readonly forget: () => void,
-  ) {}
+    /** Bytes sent with the connect, before this stream existed: already in flight. */
+    early = 0,
+  ) {
+    this.inflight = early;
+  }
 
   write(bytes: Uint8Array): boolean {
     if (this.closedReason || this.endRequested) return false;

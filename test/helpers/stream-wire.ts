@@ -69,6 +69,14 @@ export class StreamWire {
         this.links.set(`${target.name}/${inbound}`, { side: s, conn: t.conn });
         this.queue.push(() => this.take(target, target.engine.handle({ type: 'stream-opened', conn: inbound, remote: s.endpoint, direction: 'inbound' }, this.now)));
         this.queue.push(() => this.take(s, s.engine.handle({ type: 'stream-opened', conn: t.conn, remote: t.to, direction: 'outbound' }, this.now)));
+        // Bytes sent with the connect arrive first, once both ends are open.
+        if (t.initialData) {
+          const bytes = t.initialData;
+          const list = s.written.get(t.conn) ?? [];
+          list.push(bytes);
+          s.written.set(t.conn, list);
+          for (const chunk of this.split(bytes)) this.queue.push(() => this.take(target, target.engine.handle({ type: 'stream-data', conn: inbound, bytes: chunk }, this.now)));
+        }
       } else if (t.type === 'stream-write') {
         const list = s.written.get(t.conn) ?? [];
         list.push(t.bytes);
