@@ -16,14 +16,9 @@ import { EngineDriver } from '../shared/drive/driver.ts';
 import { secureRandom } from '../shared/random.ts';
 import type { Endpoint } from '../shared/transport.ts';
 import { startHosts } from '../test/helpers/btc-hosts.ts';
-import { fmt, latency, median, printLatency, rate, withLimit } from './stats.ts';
+import { benchArgs, fmt, latency, median, printLatency, rate, withLimit } from './stats.ts';
 
-const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const samplesArg = args.indexOf('--samples');
-const SAMPLES = samplesArg >= 0 ? Math.max(10, Number(args[samplesArg + 1]) || 40) : quick ? 20 : 40;
-const ROUNDS = quick ? 5 : 9;
-const ROUND_MS = quick ? 150 : 250;
+const { samples: SAMPLES, rounds: ROUNDS, roundMs: ROUND_MS } = benchArgs({ samples: 40, quickSamples: 20, minSamples: 10 });
 const LIMIT_MS = 5000;
 
 const net = NETWORKS.regtest;

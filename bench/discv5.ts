@@ -7,7 +7,7 @@
 // both alike; medians are reported. Options: --samples N (default 40), --quick.
 import os from 'node:os';
 import { codecCases } from './codec.ts';
-import { fmt, latency, median, pad, printLatency, rate, withLimit } from './stats.ts';
+import { benchArgs, fmt, latency, median, pad, printLatency, rate, withLimit } from './stats.ts';
 import { nodeDatagramTransport } from '../bridge/node-transport.ts';
 import { randomPrivateKey } from '../shared/crypto/secp256k1.ts';
 import { Discv5Driver } from '../shared/discv5/driver.ts';
@@ -17,12 +17,7 @@ import { createEnr } from '../shared/enr/index.ts';
 import { secureRandom } from '../shared/random.ts';
 import { startChainsafeNode, stopAll, theirs, type ChainsafeNode } from '../test/helpers/chainsafe.ts';
 
-const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const samplesArg = args.indexOf('--samples');
-const SAMPLES = samplesArg >= 0 ? Math.max(30, Number(args[samplesArg + 1]) || 30) : quick ? 30 : 40;
-const CODEC_ROUNDS = quick ? 5 : 9;
-const CODEC_ROUND_MS = quick ? 150 : 250;
+const { samples: SAMPLES, rounds: CODEC_ROUNDS, roundMs: CODEC_ROUND_MS } = benchArgs({ samples: 40, quickSamples: 30, minSamples: 30 });
 /** No sample may hang the benchmark: a ping that takes longer than this fails it. */
 const PING_LIMIT_MS = 5000;
 

@@ -1,6 +1,15 @@
 // What every benchmark here shares: medians and quantiles, ops/s over a time slice, and
 // interleaved latency samples (ours, theirs, ours, …) so that load from elsewhere on the
 // machine falls on both sides alike.
+/** `--quick` and `--samples N` from the command line, as every benchmark here reads them. */
+export function benchArgs(defaults: { samples: number; quickSamples: number; minSamples: number }): { quick: boolean; samples: number; rounds: number; roundMs: number } {
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const at = args.indexOf('--samples');
+  const samples = at >= 0 ? Math.max(defaults.minSamples, Number(args[at + 1]) || defaults.samples) : quick ? defaults.quickSamples : defaults.samples;
+  return { quick, samples, rounds: quick ? 5 : 9, roundMs: quick ? 150 : 250 };
+}
+
 export const median = (xs: number[]): number => quantile(xs, 0.5);
 
 export function quantile(xs: number[], q: number): number {

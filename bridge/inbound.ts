@@ -19,6 +19,11 @@ export class ExpectedInbound {
     this.pending.set(k, list.slice(-8));
   }
 
+  /** The listener closed: whatever was expected for it is gone (nothing outlives a listener). */
+  forget(listener: Endpoint): void {
+    this.pending.delete(endpointKey(listener));
+  }
+
   /** Consumes an expectation for this listener and source address, if there is one. */
   take(listener: Endpoint, fromIp: string): boolean {
     const k = endpointKey(listener);

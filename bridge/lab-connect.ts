@@ -16,7 +16,7 @@ export interface LabConnectRequest {
 const MAX_IN_FLIGHT = 4;
 const TIMEOUT_MS = 30_000;
 
-export function labConnectRequest(body: unknown): LabConnectRequest | string {
+function labConnectRequest(body: unknown): LabConnectRequest | string {
   const b = body as Partial<LabConnectRequest> | null;
   if (!b || typeof b.peer !== 'string' || b.peer.length > 64 || typeof b.ip !== 'string' || b.ip.length > 64 || !Number.isInteger(b.port) || b.port! < 1 || b.port! > 65535)
     return 'expected {"peer": "btc-01", "ip": "127.0.0.1", "port": 40001}: the page\'s TCP listener';

@@ -56,7 +56,7 @@ export function labPing(lab: { peers: Discv5LabPeer[]; nodes: Discv5[] }, timeou
 }
 
 /** The body of POST /lab/ping, checked; a string says what is wrong. */
-export function labPingRequest(body: unknown): LabPingRequest | string {
+function labPingRequest(body: unknown): LabPingRequest | string {
   const b = body as Partial<LabPingRequest> | null;
   if (!b || typeof b.peer !== 'string' || typeof b.enr !== 'string' || b.peer.length > 64 || b.enr.length > 1000) return 'expected {"peer": "lab-01", "enr": "enr:…"}';
   return { peer: b.peer, enr: b.enr };

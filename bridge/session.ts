@@ -485,7 +485,10 @@ export class TunnelSession implements ReadGateHooks {
     const l = this.listener;
     if (!l) return;
     this.listener = undefined;
-    if (l.local) this.ctx.peers.remove('tcp', 'tunnel', l.local);
+    if (l.local) {
+      this.ctx.peers.remove('tcp', 'tunnel', l.local);
+      this.ctx.inbound?.forget(l.local);
+    }
     l.server.close();
   }
 

@@ -2,7 +2,7 @@
 // bytes are dissected by shared/bitcoin; the spec words quoted are the Bitcoin developer
 // reference's (developer.bitcoin.org, P2P network) and the BIPs', with links.
 import { dissectBitcoin } from '../../shared/bitcoin/messages.ts';
-import { NETWORKS, SPEC } from '../../shared/bitcoin/spec.ts';
+import { SPEC } from '../../shared/bitcoin/spec.ts';
 import type { Narration, ProtocolView, RecordView } from './types.ts';
 
 const COLORS: Record<string, string> = {
@@ -109,4 +109,3 @@ export const bitcoinView: ProtocolView = {
   noKeySchedule: 'Bitcoin’s v1 transport is not encrypted: there are no keys. Each message is checked by its SHA256d checksum (see the header’s checksum field). The encrypted v2 transport (BIP 324) is a future lesson.',
 };
 
-export const BITCOIN_NETWORKS = Object.keys(NETWORKS);

@@ -32,6 +32,8 @@ export class BitcoinHost {
   private readonly waiting = new Map<string, (r: HandshakeResult) => void>();
   /** Each connection's peer: notes are put on its lane (the page keys lanes by endpoint). */
   private readonly peers = new Map<string, Endpoint>();
+  /** Each connection's first record: its "connecting" note goes right before it (records come before events). */
+  private readonly firstSeq = new Map<string, number>();
   private nextConn = 1;
 
   constructor(private readonly deps: BitcoinHostDeps) {}
@@ -43,7 +45,10 @@ export class BitcoinHost {
     const engine = new BitcoinEngine({ network: NETWORKS[network], random: secureRandom, timeoutMs: 10_000, afterHandshake: 'stay', lingerMs: LINGER_MS, accept: true, inboundServices: NODE_NETWORK | NODE_WITNESS, packetSeq: this.deps.packetSeq });
     const driver = new EngineDriver(engine, { streams: this.deps.streams }, this.deps.clock) as EngineDriver<unknown, BitcoinEvent>;
     driver.listen({
-      record: (r) => this.deps.record(r, r.direction === 'out' && this.deps.tagHeld(r.raw, r.seq)),
+      record: (r) => {
+        if (r.conn && !this.firstSeq.has(r.conn)) this.firstSeq.set(r.conn, r.seq);
+        this.deps.record(r, r.direction === 'out' && this.deps.tagHeld(r.raw, r.seq));
+      },
       event: (ev) => this.onEvent(ev),
       error: (err) => this.deps.note('error', `Bitcoin: ${err.message}`, ''),
     });
@@ -88,9 +93,10 @@ export class BitcoinHost {
     if (e.type === 'started') this.peers.set(e.conn, e.peer);
     const peer = this.peers.get(e.conn);
     const lane = peer ? endpointKey(peer) : '';
+    const first = this.firstSeq.get(e.conn);
     switch (e.type) {
       case 'started':
-        this.deps.note('info', e.direction === 'outbound' ? `TCP: connecting to ${endpointKey(e.peer)} through the bridge (${e.conn}); the side that connects speaks first` : `TCP: ${endpointKey(e.peer)} connected to your listener (${e.conn}); it speaks first`, lane);
+        this.deps.note('info', e.direction === 'outbound' ? `TCP: connecting to ${endpointKey(e.peer)} through the bridge (${e.conn}); the side that connects speaks first` : `TCP: ${endpointKey(e.peer)} connected to your listener (${e.conn}); it speaks first`, lane, first === undefined ? undefined : first - 1);
         break;
       case 'outcome': {
         const v = e.peerVersion;
@@ -108,6 +114,7 @@ export class BitcoinHost {
       case 'closed':
         this.deps.note('info', `TCP connection ${e.conn} closed${e.reason === 'by-us' ? ' by your node' : ` (${e.reason})`}`, lane);
         this.peers.delete(e.conn);
+        this.firstSeq.delete(e.conn);
         break;
     }
   }
