@@ -77,6 +77,7 @@ export interface BridgeOptions {
   labSize: number;
   /** Bitcoin (bcoin) lab nodes. */
   bitcoinLabSize: number;
+  executionLabSize: number;
   /** Directory holding the built web app. */
   distDir: string;
   /** Build the web app on start: when stale (auto), always, or never. */
@@ -123,6 +124,7 @@ export const DEFAULTS: BridgeOptions = {
   lab: true,
   labSize: 16,
   bitcoinLabSize: 2,
+  executionLabSize: 4,
   distDir: 'dist',
   build: 'auto',
   logLevel: 'info',
@@ -173,6 +175,7 @@ export function resolveOptions(partial: Partial<BridgeOptions> = {}): BridgeOpti
   int('heartbeatMs', 100, 2 ** 31 - 1);
   int('labSize', 1, 256);
   int('bitcoinLabSize', 0, 16);
+  int('executionLabSize', 0, 16);
   if (o.token !== undefined && !/^[A-Za-z0-9_-]{16,128}$/.test(o.token))
     throw new Error('--token must be 16..128 characters of [A-Za-z0-9_-]');
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together');
@@ -256,6 +259,7 @@ export const USAGE = `Usage: npm start -- [options]
   --no-lab              do not start the lab (discv5 and Bitcoin peers)
   --lab-size N          discv5 lab nodes (default ${DEFAULTS.labSize})
   --bitcoin-lab-size N  Bitcoin lab nodes, bcoin regtest in memory (default ${DEFAULTS.bitcoinLabSize}; 0: none)
+  --execution-lab-size N  execution-layer lab nodes, ethereumjs discv4 + RLPx eth/68 (default ${DEFAULTS.executionLabSize}; 0: none)
   --dist DIR            the built web app (default ${DEFAULTS.distDir})
   --build auto|always|never   build the web app when stale (default auto)
   --log silent|info|debug
@@ -309,6 +313,7 @@ export function parseArgv(argv: string[]): { options: BridgeOptions; help: boole
       'no-lab': { type: 'boolean' },
       'lab-size': { type: 'string' },
       'bitcoin-lab-size': { type: 'string' },
+      'execution-lab-size': { type: 'string' },
       build: { type: 'string' },
       log: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -367,6 +372,7 @@ export function parseArgv(argv: string[]): { options: BridgeOptions; help: boole
     lab: !(values['no-lab'] ?? false),
     labSize: num('lab-size', values['lab-size']),
     bitcoinLabSize: num('bitcoin-lab-size', values['bitcoin-lab-size']),
+    executionLabSize: num('execution-lab-size', values['execution-lab-size']),
     build: values.build as BridgeOptions['build'] | undefined,
     logLevel: values.log as BridgeOptions['logLevel'] | undefined,
   });

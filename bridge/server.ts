@@ -27,7 +27,7 @@ import type { BitcoinLab } from './lab-bitcoin.ts';
 import { ExpectedInbound } from './inbound.ts';
 
 /** What /lab.json lists for each lab peer. */
-import { labEndpoint, type LabPeerInfo } from '../shared/lab.ts';
+import { labEndpoints, type LabPeerInfo } from '../shared/lab.ts';
 export type { LabPeerInfo };
 
 export interface BridgeServer {
@@ -146,11 +146,12 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
   const sockets = new Set<WebSocket>();
   const socketsGone: (() => void)[] = [];
   let lab: LabPeerInfo[] = [];
-  // A lab peer is registered for the transport it serves: discv5 on UDP, Bitcoin on TCP.
+  // A lab peer is registered for the transports it serves: discv5 on UDP, Bitcoin on TCP, an
+  // execution node on both (discv4 and RLPx).
   const setLab = (list: LabPeerInfo[]) => {
-    for (const p of lab.map(labEndpoint)) peers.remove(p.protocol, 'lab', p);
+    for (const p of lab.flatMap(labEndpoints)) peers.remove(p.protocol, 'lab', p);
     lab = list;
-    for (const p of lab.map(labEndpoint)) peers.add(p.protocol, 'lab', p);
+    for (const p of lab.flatMap(labEndpoints)) peers.add(p.protocol, 'lab', p);
   };
   setLab(deps.lab ?? []);
   // Lab dials the bridge starts towards a page's TCP listener: the only inbound connections a listener takes.

@@ -8,6 +8,7 @@ import { type BridgeOptions, USAGE, parseArgv } from './options.ts';
 import { startBridge, type BridgeServer } from './server.ts';
 import { startLab, type Lab } from './lab.ts';
 import { startBitcoinLab, type BitcoinLab } from './lab-bitcoin.ts';
+import { startExecutionLab, type ExecutionLab } from './lab-execution.ts';
 import { labPing } from './lab-ping.ts';
 import { createLogger } from './log.ts';
 
@@ -84,13 +85,14 @@ export async function main(argv: string[]): Promise<number> {
 
   let lab: Lab | undefined;
   let btcLab: BitcoinLab | undefined;
+  let elLab: ExecutionLab | undefined;
   let bridge: BridgeServer | undefined;
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     process.stdout.write('\nStopping…\n');
-    await Promise.allSettled([bridge?.close(), lab?.close(), btcLab?.close()]);
+    await Promise.allSettled([bridge?.close(), lab?.close(), btcLab?.close(), elLab?.close()]);
     process.exit(code);
   };
   const onSignal = () => {
@@ -106,13 +108,14 @@ export async function main(argv: string[]): Promise<number> {
     const labHost = options.workshop ? (options.advertiseIp ?? options.host) : '127.0.0.1';
     if (options.lab) lab = await startLab({ size: options.labSize, host: labHost, log });
     if (options.lab && options.bitcoinLabSize > 0) btcLab = await startBitcoinLab({ size: options.bitcoinLabSize, host: labHost, log });
-    bridge = await startBridge(options, { log, lab: [...(lab?.peers ?? []), ...(btcLab?.peers ?? [])], ...(lab ? { labPing: labPing(lab) } : {}), ...(btcLab ? { bitcoinLab: btcLab } : {}) });
+    if (options.lab && options.executionLabSize > 0) elLab = await startExecutionLab({ size: options.executionLabSize, host: labHost, log });
+    bridge = await startBridge(options, { log, lab: [...(lab?.peers ?? []), ...(btcLab?.peers ?? []), ...(elLab?.peers ?? [])], ...(lab ? { labPing: labPing(lab) } : {}), ...(btcLab ? { bitcoinLab: btcLab } : {}) });
   } catch (e) {
     const err = e as Error & { code?: string };
     process.stderr.write(
       err.code === 'EADDRINUSE' ? `Port ${options.port} is in use: try npm start -- --port ${options.port + 1}\n` : `Could not start: ${err.message}\n`,
     );
-    await Promise.allSettled([lab?.close(), btcLab?.close()]);
+    await Promise.allSettled([lab?.close(), btcLab?.close(), elLab?.close()]);
     return 1;
   }
 
@@ -126,6 +129,10 @@ export async function main(argv: string[]): Promise<number> {
     if (btcLab) {
       out.write(`Lab: ${btcLab.peers.length} Bitcoin nodes (bcoin 1.0.2, regtest, in memory)\n`);
       for (const p of btcLab.peers) out.write(`  ${p.name}  ${p.ip}:${p.tcp}  ${p.userAgent}\n`);
+    }
+    if (elLab) {
+      out.write(`Lab: ${elLab.peers.length} execution-layer nodes (ethereumjs devp2p 10: discv4 + RLPx eth/66-68, mainnet)\n`);
+      for (const p of elLab.peers) out.write(`  ${p.name}  ${p.enode}\n`);
     }
   } else out.write('Lab: off (--no-lab)\n');
   out.write('\nCtrl-C to stop.\n');

@@ -13,6 +13,7 @@ import { startBridge, type BridgeServer } from '../../bridge/server.ts';
 import type { Discv5LabPeer } from '../../shared/lab.ts';
 import { startLab, type Lab } from '../../bridge/lab.ts';
 import { startBitcoinLab, type BitcoinLab } from '../../bridge/lab-bitcoin.ts';
+import { startExecutionLab, type ExecutionLab } from '../../bridge/lab-execution.ts';
 import type { BridgeOptions } from '../../bridge/options.ts';
 import { type Logger, silentLogger } from '../../bridge/log.ts';
 import { type TunnelClient, openTunnel } from '../../shared/tunnel/client.ts';
@@ -23,6 +24,8 @@ export interface HarnessOptions {
   lab?: boolean | number;
   /** Start this many Bitcoin (bcoin) lab nodes, served by POST /lab/connect. */
   bitcoinLab?: number;
+  /** Start this many execution-layer (ethereumjs discv4 + RLPx) lab nodes. */
+  executionLab?: number;
   /** Bridge options (port 0 and a silent log unless given). */
   options?: Partial<BridgeOptions>;
   /** Where the bridge logs (silent by default). */
@@ -40,6 +43,7 @@ export interface BridgeHarness {
   labPeers: Discv5LabPeer[];
   labEnrs: string[];
   bitcoinLab: BitcoinLab | undefined;
+  executionLab: ExecutionLab | undefined;
   /** A TunnelClient on a fresh session. */
   openClient(): Promise<TunnelClient>;
   /** A raw session: frames in and out, for malformed-input tests. */
@@ -59,15 +63,17 @@ export async function startBridgeHarness(opts: HarnessOptions = {}): Promise<Bri
   const labSize = opts.lab === true ? 16 : typeof opts.lab === 'number' ? opts.lab : 0;
   const lab = labSize > 0 ? await startLab({ size: labSize }) : undefined;
   const bitcoinLab = opts.bitcoinLab ? await startBitcoinLab({ size: opts.bitcoinLab }) : undefined;
+  const executionLab = opts.executionLab ? await startExecutionLab({ size: opts.executionLab }) : undefined;
   let server: BridgeServer;
   try {
     server = await startBridge(
       { port: 0, logLevel: 'silent', ...opts.options },
-      { log: opts.log ?? silentLogger, lab: [...(lab?.peers ?? []), ...(bitcoinLab?.peers ?? [])], ...(bitcoinLab ? { bitcoinLab } : {}) },
+      { log: opts.log ?? silentLogger, lab: [...(lab?.peers ?? []), ...(bitcoinLab?.peers ?? []), ...(executionLab?.peers ?? [])], ...(bitcoinLab ? { bitcoinLab } : {}) },
     );
   } catch (e) {
     await lab?.close();
     await bitcoinLab?.close();
+    await executionLab?.close();
     throw e;
   }
   const opened = new Set<WebSocket>();
@@ -93,6 +99,7 @@ export async function startBridgeHarness(opts: HarnessOptions = {}): Promise<Bri
     labPeers: lab?.peers ?? [],
     labEnrs: (lab?.peers ?? []).map((p) => p.enr),
     bitcoinLab,
+    executionLab,
     openClient: () => openTunnel(wsFor()),
     openRaw: (o) => RawSession.open(wsFor(o)),
     async close() {
@@ -100,6 +107,7 @@ export async function startBridgeHarness(opts: HarnessOptions = {}): Promise<Bri
       await server.close();
       await lab?.close();
       await bitcoinLab?.close();
+      await executionLab?.close();
     },
   };
 }
