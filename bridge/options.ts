@@ -77,6 +77,8 @@ export interface BridgeOptions {
   labSize: number;
   /** Bitcoin (bcoin) lab nodes. */
   bitcoinLabSize: number;
+  /** js-libp2p (consensus-layer transport) lab nodes. */
+  libp2pLabSize: number;
   /** Directory holding the built web app. */
   distDir: string;
   /** Build the web app on start: when stale (auto), always, or never. */
@@ -123,6 +125,7 @@ export const DEFAULTS: BridgeOptions = {
   lab: true,
   labSize: 16,
   bitcoinLabSize: 2,
+  libp2pLabSize: 2,
   distDir: 'dist',
   build: 'auto',
   logLevel: 'info',
@@ -173,6 +176,7 @@ export function resolveOptions(partial: Partial<BridgeOptions> = {}): BridgeOpti
   int('heartbeatMs', 100, 2 ** 31 - 1);
   int('labSize', 1, 256);
   int('bitcoinLabSize', 0, 16);
+  int('libp2pLabSize', 0, 16);
   if (o.token !== undefined && !/^[A-Za-z0-9_-]{16,128}$/.test(o.token))
     throw new Error('--token must be 16..128 characters of [A-Za-z0-9_-]');
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together');
@@ -256,6 +260,7 @@ export const USAGE = `Usage: npm start -- [options]
   --no-lab              do not start the lab (discv5 and Bitcoin peers)
   --lab-size N          discv5 lab nodes (default ${DEFAULTS.labSize})
   --bitcoin-lab-size N  Bitcoin lab nodes, bcoin regtest in memory (default ${DEFAULTS.bitcoinLabSize}; 0: none)
+  --libp2p-lab-size N   js-libp2p lab nodes, each also in the discv5 lab (default ${DEFAULTS.libp2pLabSize}; 0: none)
   --dist DIR            the built web app (default ${DEFAULTS.distDir})
   --build auto|always|never   build the web app when stale (default auto)
   --log silent|info|debug
@@ -309,6 +314,7 @@ export function parseArgv(argv: string[]): { options: BridgeOptions; help: boole
       'no-lab': { type: 'boolean' },
       'lab-size': { type: 'string' },
       'bitcoin-lab-size': { type: 'string' },
+      'libp2p-lab-size': { type: 'string' },
       build: { type: 'string' },
       log: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -367,6 +373,7 @@ export function parseArgv(argv: string[]): { options: BridgeOptions; help: boole
     lab: !(values['no-lab'] ?? false),
     labSize: num('lab-size', values['lab-size']),
     bitcoinLabSize: num('bitcoin-lab-size', values['bitcoin-lab-size']),
+    libp2pLabSize: num('libp2p-lab-size', values['libp2p-lab-size']),
     build: values.build as BridgeOptions['build'] | undefined,
     logLevel: values.log as BridgeOptions['logLevel'] | undefined,
   });

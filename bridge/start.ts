@@ -8,6 +8,7 @@ import { type BridgeOptions, USAGE, parseArgv } from './options.ts';
 import { startBridge, type BridgeServer } from './server.ts';
 import { startLab, type Lab } from './lab.ts';
 import { startBitcoinLab, type BitcoinLab } from './lab-bitcoin.ts';
+import { LAB_ETH2, startLibp2pLab, type Libp2pLab } from './lab-libp2p.ts';
 import { labPing } from './lab-ping.ts';
 import { createLogger } from './log.ts';
 
@@ -84,13 +85,14 @@ export async function main(argv: string[]): Promise<number> {
 
   let lab: Lab | undefined;
   let btcLab: BitcoinLab | undefined;
+  let p2pLab: Libp2pLab | undefined;
   let bridge: BridgeServer | undefined;
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     process.stdout.write('\nStopping…\n');
-    await Promise.allSettled([bridge?.close(), lab?.close(), btcLab?.close()]);
+    await Promise.allSettled([bridge?.close(), lab?.close(), btcLab?.close(), p2pLab?.close()]);
     process.exit(code);
   };
   const onSignal = () => {
@@ -104,15 +106,18 @@ export async function main(argv: string[]): Promise<number> {
     // In a workshop the lab sits on the LAN address the pages' sockets advertise, so the source
     // address each side sees matches the other's ENR (discv5 checks it).
     const labHost = options.workshop ? (options.advertiseIp ?? options.host) : '127.0.0.1';
-    if (options.lab) lab = await startLab({ size: options.labSize, host: labHost, log });
+    // The libp2p nodes first: their keys and ports go into the discv5 lab's ENRs.
+    if (options.lab && options.libp2pLabSize > 0) p2pLab = await startLibp2pLab({ size: options.libp2pLabSize, host: labHost, log });
+    const consensus = (p2pLab?.peers ?? []).map((p, i) => ({ name: p.name, privateKey: p2pLab!.identities[i].privateKey, tcp: p.tcp, eth2: LAB_ETH2, multiaddr: p.multiaddr }));
+    if (options.lab) lab = await startLab({ size: options.labSize, host: labHost, log, libp2p: consensus });
     if (options.lab && options.bitcoinLabSize > 0) btcLab = await startBitcoinLab({ size: options.bitcoinLabSize, host: labHost, log });
-    bridge = await startBridge(options, { log, lab: [...(lab?.peers ?? []), ...(btcLab?.peers ?? [])], ...(lab ? { labPing: labPing(lab) } : {}), ...(btcLab ? { bitcoinLab: btcLab } : {}) });
+    bridge = await startBridge(options, { log, lab: [...(lab?.peers ?? []), ...(btcLab?.peers ?? []), ...(p2pLab?.peers ?? [])], ...(lab ? { labPing: labPing(lab) } : {}), ...(btcLab ? { bitcoinLab: btcLab } : {}) });
   } catch (e) {
     const err = e as Error & { code?: string };
     process.stderr.write(
       err.code === 'EADDRINUSE' ? `Port ${options.port} is in use: try npm start -- --port ${options.port + 1}\n` : `Could not start: ${err.message}\n`,
     );
-    await Promise.allSettled([lab?.close(), btcLab?.close()]);
+    await Promise.allSettled([lab?.close(), btcLab?.close(), p2pLab?.close()]);
     return 1;
   }
 
@@ -126,6 +131,10 @@ export async function main(argv: string[]): Promise<number> {
     if (btcLab) {
       out.write(`Lab: ${btcLab.peers.length} Bitcoin nodes (bcoin 1.0.2, regtest, in memory)\n`);
       for (const p of btcLab.peers) out.write(`  ${p.name}  ${p.ip}:${p.tcp}  ${p.userAgent}\n`);
+    }
+    if (p2pLab) {
+      out.write(`Lab: ${p2pLab.peers.length} libp2p nodes (js-libp2p 3: Noise, yamux, ping, identify; also in the discv5 lab with tcp and eth2)\n`);
+      for (const p of p2pLab.peers) out.write(`  ${p.name}  ${p.multiaddr}\n`);
     }
   } else out.write('Lab: off (--no-lab)\n');
   out.write('\nCtrl-C to stop.\n');

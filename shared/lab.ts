@@ -8,6 +8,8 @@ export interface Discv5LabPeer {
   nodeId: string;
   ip: string;
   udp: number;
+  /** A consensus lab node's discv5 identity: its libp2p multiaddr (the same key; its ENR has tcp and eth2). */
+  libp2p?: string;
 }
 
 export interface BitcoinLabPeer {
