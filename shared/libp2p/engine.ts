@@ -13,7 +13,7 @@ import { multiaddrBytes } from './address.ts';
 import { decodeIdentify, encodeIdentify, type IdentifyInfo } from './identify.ts';
 import { peerIdText, type Identity } from './keys.ts';
 import { decodeLine, encodeLine, encodeLines, multistreamFramer } from './multistream.ts';
-import { HandshakeState, keyPairOf, type CipherState, type KeyPair, type NoiseStep } from './noise.ts';
+import { HandshakeState, keyPairOf, type CipherState, type KeyPair, type NoiseStep, type X25519 } from './noise.ts';
 import { decodePayload, encodePayload, signedData, verifyPayload, type VerifiedPeer } from './payload.ts';
 import {
   IDENTIFY_PROTOCOL, MAX_IDENTIFY, MULTISTREAM, NOISE_MAX_MESSAGE, NOISE_PROTOCOL, NOISE_TAG, PING_PROTOCOL, PING_SIZE, SPEC,
@@ -44,6 +44,8 @@ export interface Libp2pConfig {
   /** With 'stay': hang up this long after SUCCESS (ms). */
   lingerMs?: number;
   agentVersion?: string;
+  /** X25519 (default noble's). */
+  x25519?: X25519;
 }
 
 export type Outcome = 'SUCCESS' | 'FAILED';
@@ -254,7 +256,7 @@ export class Libp2pEngine implements Engine<Libp2pCommand, Libp2pEvent> {
     const c: Connection = {
       id, peer, direction, startedAt: now, deadline: now + timeoutMs, open: false, written: 0,
       outer: new ByteQueue(NOISE_STREAM_LIMIT), outerPhase: 'multistream', gotMssHeader: false,
-      noiseStatic: keyPairOf(this.config.random(32)), remoteMuxers: [],
+      noiseStatic: keyPairOf(this.config.random(32), this.config.x25519), remoteMuxers: [],
       inner: new ByteQueue(YAMUX_HEADER + YAMUX_INITIAL_WINDOW), innerPhase: 'none', gotInnerHeader: false,
       streams: new Map(), nextStreamId: direction === 'outbound' ? 1 : 2, identifyDone: false, closing: false, pending: [],
     };
@@ -358,7 +360,7 @@ export class Libp2pEngine implements Engine<Libp2pCommand, Libp2pEvent> {
   // ------------------------------------------------------------------ Noise
 
   private startNoise(c: Connection, now: number): void {
-    c.hs = new HandshakeState(c.direction === 'outbound', c.noiseStatic, this.config.random(32));
+    c.hs = new HandshakeState(c.direction === 'outbound', c.noiseStatic, this.config.random(32), new Uint8Array(0), this.config.x25519);
     this.trace(c, {
       step: 'noise-init', title: 'Initialize: h = protocol name (32 bytes, so not hashed), ck = h, then MixHash(empty prologue)',
       inputs: [{ name: 'protocol name', hex: toHex(new TextEncoder().encode('Noise_XX_25519_ChaChaPoly_SHA256')) }, { name: 'prologue', hex: '', note: 'libp2p uses an empty prologue' }],

@@ -40,7 +40,19 @@ export interface KeyPair {
   pub: Uint8Array;
 }
 
-export const keyPairOf = (priv: Uint8Array): KeyPair => ({ priv, pub: x25519.getPublicKey(priv) });
+/** X25519 as the handshake uses it: noble's by default; a caller may pass another (tests memoize). */
+export interface X25519 {
+  publicKey(priv: Uint8Array): Uint8Array;
+  /** Throws on a low-order point (an all-zero output). */
+  sharedSecret(priv: Uint8Array, pub: Uint8Array): Uint8Array;
+}
+
+export const nobleX25519: X25519 = {
+  publicKey: (priv) => x25519.getPublicKey(priv),
+  sharedSecret: (priv, pub) => x25519.getSharedSecret(priv, pub),
+};
+
+export const keyPairOf = (priv: Uint8Array, dh: X25519 = nobleX25519): KeyPair => ({ priv, pub: dh.publicKey(priv) });
 
 /** ChaChaPoly's 96-bit nonce: 32 zero bits, then n as 64-bit little-endian. */
 function nonceBytes(n: number): Uint8Array {
@@ -152,9 +164,10 @@ export class HandshakeState {
     readonly s: KeyPair,
     ephemeralPriv: Uint8Array,
     prologue: Uint8Array = new Uint8Array(0),
+    private readonly x: X25519 = nobleX25519,
   ) {
     this.ss = new SymmetricState(prologue);
-    this.e = keyPairOf(ephemeralPriv);
+    this.e = keyPairOf(ephemeralPriv, x);
   }
 
   get ephemeral(): Uint8Array {
@@ -188,7 +201,7 @@ export class HandshakeState {
       token === 'ee' ? [this.e, this.re] : token === 'es' ? (this.initiator ? [this.e, this.rs] : [this.s, this.re]) : this.initiator ? [this.s, this.re] : [this.e, this.rs];
     if (!theirs) return `${token}: the peer's key is not known yet`;
     try {
-      const output = x25519.getSharedSecret(ours.priv, theirs);
+      const output = this.x.sharedSecret(ours.priv, theirs);
       return { local: ours.pub, remote: theirs, output };
     } catch {
       return `${token}: X25519 with the peer's key fails (a low-order point)`;
