@@ -50,7 +50,7 @@ export function dissectLibp2p(r: DissectInput): Dissection {
   const len = r.raw.length >= 2 ? (r.raw[0] << 8) | r.raw[1] : 0;
   const fields: Field[] = [];
   if (r.raw.length < 2) {
-    fields.push({ name: 'bytes', offset: 0, length: r.raw.length, value: hexOf(r.raw), meaning: 'Too short for a Noise length prefix.' });
+    if (r.raw.length) fields.push({ name: 'bytes', offset: 0, length: r.raw.length, value: hexOf(r.raw), meaning: 'Too short for a Noise length prefix.' });
     layers.push({ name: 'noise frame', bytes: r.raw, fields });
     return { protocol: 'libp2p', kind, layers, error: r.rejected ?? 'truncated' };
   }
