@@ -19,7 +19,8 @@ describe('identities match js-libp2p', () => {
     for (let i = 0; i < 5; i++) {
       const key = await generateKeyPair('secp256k1');
       const ours = secp256k1Identity(key.raw);
-      expect(ours.peerId).toBe(peerIdFromPrivateKey(key).toString());
+      // Two copies of @libp2p/interface are installed; the key is the same object either way.
+      expect(ours.peerId).toBe(peerIdFromPrivateKey(key as never).toString());
       expect(ours.peerId.startsWith('16Uiu2')).toBe(true);
       expect(toHex(ours.publicKey.encoded)).toBe(toHex(publicKeyToProto(key)));
       const parsed = parsePeerId(ours.peerId);
