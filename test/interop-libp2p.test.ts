@@ -64,8 +64,8 @@ describe('our engine → js-libp2p', () => {
     expect(outcome.identify?.protocols).toContain('/ipfs/ping/1.0.0');
     expect(events.find((e) => e.type === 'muxer')).toMatchObject({ how: 'noise-extensions' });
     // The wire, in order: multistream both ways, then the three Noise messages.
-    expect(records.slice(0, 7).map((r) => `${r.direction} ${r.kind}`)).toEqual([
-      'out multistream', 'out multistream', 'in multistream', 'in multistream', 'out noise-e', 'in noise-e-ee-s-es', 'out noise-s-se',
+    expect(records.slice(0, 6).map((r) => `${r.direction} ${r.kind}`)).toEqual([
+      'out multistream', 'in multistream', 'in multistream', 'out noise-e', 'in noise-e-ee-s-es', 'out noise-s-se',
     ]);
     // Every token is a trace record with h and ck (and k once there is one) after it.
     const tokens = trace.filter((t) => /^noise-(e|ee|s|es|se)$/.test(t.step));
@@ -83,7 +83,7 @@ describe('our engine → js-libp2p', () => {
       expect(d.error, `${r.seq} ${r.kind}`).toBeUndefined();
       for (const l of d.layers) expect(coverageProblems(l), `${r.seq} ${r.kind} ${l.name}`).toEqual([]);
     }
-    const m2 = dissectLibp2p(records[5]);
+    const m2 = dissectLibp2p(records[4]);
     const payload = m2.layers.find((l) => l.name === 'handshake payload')!;
     expect(payload.fields.map((f) => f.name)).toEqual(['identity_key', 'identity_sig', 'extensions']);
     expect(JSON.stringify(payload.fields[1])).toContain('SEQUENCE tag + length');
@@ -160,8 +160,9 @@ describe('handshake-lab libp2p (CLI)', () => {
     const r = await runCli(['libp2p', 'dial', peer.multiaddr]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('→ #5 noise-e 34 bytes: Noise → e');
-    expect(r.stdout).toMatch(/← #6 noise-e-ee-s-es \d+ bytes: Noise ← e, ee, s, es/);
+    expect(r.stdout).toContain('→ #1 multistream 28 bytes: /multistream/1.0.0 + /noise');
+    expect(r.stdout).toContain('→ #4 noise-e 34 bytes: Noise → e');
+    expect(r.stdout).toMatch(/← #5 noise-e-ee-s-es \d+ bytes: Noise ← e, ee, s, es/);
     expect(r.stdout).toMatch(/ee: MixKey\(DH\(e, re\)\)[^\n]*\n\s+dh [0-9a-f]{16}… h [0-9a-f]{16}… ck [0-9a-f]{16}… k [0-9a-f]{16}… n 0/);
     expect(r.stdout).toContain(`SECURED: the peer is ${peer.peerId} (Secp256k1)`);
     expect(r.stdout).toContain('MUXER: /yamux/1.0.0 (agreed inside the Noise payloads)');

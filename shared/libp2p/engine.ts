@@ -8,7 +8,7 @@ import { emptyOutput, type ConnectionId, type Engine, type EngineInput, type Eng
 import { ByteQueue } from '../framing.ts';
 import type { RandomSource } from '../random.ts';
 import type { TraceRecord } from '../trace.ts';
-import type { Endpoint, StreamEndReason } from '../transport.ts';
+import { endpointKey, type Endpoint, type StreamEndReason } from '../transport.ts';
 import { multiaddrBytes } from './address.ts';
 import { decodeIdentify, encodeIdentify, type IdentifyInfo } from './identify.ts';
 import { peerIdText, type Identity } from './keys.ts';
@@ -243,12 +243,9 @@ export class Libp2pEngine implements Engine<Libp2pCommand, Libp2pEvent> {
     const c = this.connection(id, cmd.to, 'outbound', now, cmd.timeoutMs ?? this.config.timeoutMs ?? 10_000);
     if (cmd.peerId) c.expectedPeerId = cmd.peerId;
     this.emit({ type: 'started', conn: id, peer: c.peer, direction: 'outbound' });
-    // The dialer's header and proposal go with the connect (multistream lets them travel together).
-    const header = this.sendPlain(c, encodeLine(MULTISTREAM), KIND.multistream, MULTISTREAM, now, 'the dialer opens: “I speak multistream-select 1.0”');
-    const proposal = this.sendPlain(c, encodeLine(NOISE_PROTOCOL), KIND.multistream, NOISE_PROTOCOL, now, 'proposes /noise as the security protocol');
-    const initialData = new Uint8Array(header.length + proposal.length);
-    initialData.set(header);
-    initialData.set(proposal, header.length);
+    // The dialer's header and proposal go with the connect, in one write (multistream lets them
+    // travel together): one record, as Step mode holds one write at a time.
+    const initialData = this.sendPlain(c, encodeLines(MULTISTREAM, NOISE_PROTOCOL), KIND.multistream, `${MULTISTREAM} + ${NOISE_PROTOCOL}`, now, 'the dialer opens with the multistream-select header and proposes /noise, both in the first write');
     this.transmit({ type: 'connect', conn: id, to: cmd.to, timeoutMs: Math.max(1, Math.round((c.deadline ?? now) - now)), initialData });
   }
 
@@ -508,7 +505,7 @@ export class Libp2pEngine implements Engine<Libp2pCommand, Libp2pEvent> {
     }
     if (first && pendingBefore > 0) rec.continues = plain.length;
     if (c.inner.length > 0) parts.push(`(${c.inner.length} bytes of a frame continue in the next message)`);
-    rec.summary = `${plain.length} bytes: ${parts.join('; ') || 'part of a frame'}`;
+    rec.summary = short(`${plain.length} bytes: ${parts.join('; ') || 'part of a frame'}`);
     c.reading = undefined;
   }
 
@@ -872,13 +869,14 @@ export class Libp2pEngine implements Engine<Libp2pCommand, Libp2pEvent> {
   private record(c: Connection, direction: 'in' | 'out', raw: Uint8Array, kind: string, summary: string, at: number, streamOffset: number, extra: Partial<Libp2pRecord> = {}): Libp2pRecord {
     const seq = this.nextSeq();
     c.lastSeq = seq;
-    const r: Libp2pRecord = { seq, protocol: PROTOCOL, direction, at, peer: c.peer, conn: c.id, streamOffset, raw, kind, summary, ...(c.remote ? { peerId: c.remote.peerId } : {}), ...extra };
+    const r: Libp2pRecord = { seq, protocol: PROTOCOL, direction, at, peer: c.peer, conn: c.id, streamOffset, raw, kind, summary: short(summary), ...(c.remote ? { peerId: c.remote.peerId } : {}), ...extra };
     this.out.records.push(r);
     return r;
   }
 
   private trace(c: Connection, t: Omit<TraceRecord, 'handshake' | 'peer'>): void {
-    this.out.trace.push({ ...t, handshake: `${c.id}:noise`, peer: c.remote?.peerId ?? `${c.peer.ip}:${c.peer.port}`, ...(t.packet === undefined && c.lastSeq !== undefined ? { packet: c.lastSeq } : {}) });
+    // The peer as its address: stable through the handshake (its id is known only after message 2 or 3).
+    this.out.trace.push({ ...t, handshake: `${c.id}:noise`, peer: endpointKey(c.peer), ...(t.packet === undefined && c.lastSeq !== undefined ? { packet: c.lastSeq } : {}) });
   }
 
   private traceSteps(c: Connection, steps: NoiseStep[], dir: 'in' | 'out', seq: number): void {
@@ -917,6 +915,9 @@ export function describeStreamData(data: Uint8Array, protocol: string | undefine
   if (rest > 0) lines.push(protocol === PING_PROTOCOL ? `ping payload (${rest} bytes)` : protocol === IDENTIFY_PROTOCOL ? `identify message (${rest} bytes)` : `${rest} bytes`);
   return lines.join(' + ');
 }
+
+/** One line, at most 300 characters (a session file keeps summaries up to 400). */
+const short = (s: string): string => (s.length > 300 ? `${s.slice(0, 299)}…` : s);
 
 const flagText = (flags: number) => Object.entries(FLAG).filter(([, b]) => flags & b).map(([n]) => n).join('|');
 
