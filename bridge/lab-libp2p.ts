@@ -45,6 +45,9 @@ export async function createLabNode(host = '127.0.0.1'): Promise<{ node: LabLibp
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     services: { ping: ping(), identify: identify() },
+    // A lab on loopback: a room of pages (and a benchmark) dial from one address many times a
+    // second; js-libp2p's default of 5 inbound connections per second per host would refuse them.
+    connectionManager: { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 100 },
   });
   return { node: node as unknown as LabLibp2pNode, privateKey: privateKey.raw };
 }

@@ -59,7 +59,8 @@ export type Libp2pEvent =
   | { type: 'connected'; conn: ConnectionId; peer: Endpoint; at: number }
   | { type: 'secured'; conn: ConnectionId; peerId: string; keyType: string; handshakeHash: Uint8Array; afterSeq?: number }
   | { type: 'muxer'; conn: ConnectionId; muxer: string; how: 'noise-extensions' | 'multistream'; afterSeq?: number }
-  | { type: 'ping'; conn: ConnectionId; rttMs: number; afterSeq?: number }
+  /** elapsedMs: from the dial (or accept) to the echo: connect, multistream, Noise, muxer, ping. */
+  | { type: 'ping'; conn: ConnectionId; rttMs: number; elapsedMs: number; afterSeq?: number }
   | { type: 'identify'; conn: ConnectionId; info: IdentifyInfo; afterSeq?: number }
   | {
       type: 'outcome'; conn: ConnectionId; peer: Endpoint; direction: 'outbound' | 'inbound'; outcome: Outcome; reason?: string;
@@ -749,7 +750,7 @@ export class Libp2pEngine implements Engine<Libp2pCommand, Libp2pEvent> {
     if (!c.pingPayload || !equalBytes(payload, c.pingPayload)) return this.fail(c, 'the ping echo differs from the 32 bytes sent', now);
     c.rttMs = now - (c.pingSentAt ?? now);
     if (c.reading) c.reading.note = `ping echoed: round trip ${c.rttMs.toFixed(2)} ms`;
-    this.emit({ type: 'ping', conn: c.id, rttMs: c.rttMs, ...this.after(c) });
+    this.emit({ type: 'ping', conn: c.id, rttMs: c.rttMs, elapsedMs: now - c.startedAt, ...this.after(c) });
     const s = c.streams.get(c.pingStream!);
     if (s) this.finStream(c, s);
     this.maybeDone(c, now);

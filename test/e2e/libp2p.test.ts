@@ -71,6 +71,7 @@ describe('libp2p in the browser', () => {
     const steps = await page.locator('[data-testid=key-schedule] [data-step]').evaluateAll((els) => els.map((e) => e.getAttribute('data-step')));
     expect(steps).toEqual(['noise-init', 'noise-e', 'noise-payload', 'noise-e', 'noise-ee', 'noise-s', 'noise-es', 'noise-payload', 'identity-verify', 'identity-sign', 'noise-s', 'noise-se', 'noise-payload', 'split']);
     await contains(page.getByTestId('key-schedule'), '✓ keys agreed');
+    await contains(page.getByTestId('key-schedule'), 'Handshake with cl-01');
     await page.screenshot({ path: artifact('e2e-libp2p-1-dial.png') });
   }, 60_000);
 

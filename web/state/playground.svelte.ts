@@ -407,6 +407,9 @@ export class Playground {
   // ---------------------------------------------------------------- targets & names
 
   nameOf(nodeId: string | undefined, endpoint?: Endpoint): string {
+    // A stream protocol's key schedule names its peer by address ("127.0.0.1:9000", "[::1]:9000").
+    const addr = nodeId ? /^(?:(\d{1,3}(?:\.\d{1,3}){3})|\[([0-9a-fA-F:.]+)\]):(\d{1,5})$/.exec(nodeId) : null;
+    if (addr) return this.nameOf(undefined, { ip: addr[1] ?? addr[2], port: Number(addr[3]) });
     const btcLab = !nodeId && endpoint ? (this.bitcoin.labAt(endpoint) ?? this.libp2p.labAt(endpoint)) : undefined;
     if (btcLab) return btcLab.name;
     const id = nodeId ?? (endpoint ? this.endpointIds.get(endpointKey(endpoint)) : undefined);

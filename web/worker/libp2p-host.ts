@@ -30,6 +30,8 @@ export class Libp2pHost {
   private readonly waiting = new Map<string, (r: DialResult) => void>();
   private readonly peers = new Map<string, Endpoint>();
   private readonly firstSeq = new Map<string, number>();
+  /** Dial → ping echo, per connection (the benchmark's measure). */
+  private readonly toPing = new Map<string, number>();
   private nextConn = 1;
 
   constructor(private readonly deps: Libp2pHostDeps) {
@@ -83,6 +85,9 @@ export class Libp2pHost {
       case 'muxer':
         this.deps.note('info', `muxer: ${e.muxer}, ${e.how === 'noise-extensions' ? 'agreed inside the Noise payloads (no extra round trip)' : 'agreed by multistream-select over the encrypted channel'}`, lane, e.afterSeq);
         break;
+      case 'ping':
+        this.toPing.set(e.conn, e.elapsedMs);
+        break;
       case 'identify':
         this.deps.note('info', `identify: ${e.info.agentVersion ?? '?'} speaks ${e.info.protocols.join(', ')}`, lane, e.afterSeq);
         break;
@@ -92,7 +97,7 @@ export class Libp2pHost {
         const w = this.waiting.get(e.conn);
         this.waiting.delete(e.conn);
         if (w) {
-          if (e.outcome === 'SUCCESS') w({ ok: true, summary: text, rttMs: e.rttMs ?? 0, detail: { 'peer id': e.peerId ?? '', muxer: e.muxer ?? '', agent: e.identify?.agentVersion ?? '' } });
+          if (e.outcome === 'SUCCESS') w({ ok: true, summary: text, rttMs: e.rttMs ?? 0, detail: { 'peer id': e.peerId ?? '', muxer: e.muxer ?? '', agent: e.identify?.agentVersion ?? '', 'dial to ping ms': String(this.toPing.get(e.conn) ?? e.elapsedMs) } });
           else w({ ok: false, reason: text });
         }
         break;
@@ -101,6 +106,7 @@ export class Libp2pHost {
         this.deps.note('info', `TCP connection ${e.conn} closed${e.reason === 'by-us' ? ' by your node' : ` (${e.reason})`}`, lane);
         this.peers.delete(e.conn);
         this.firstSeq.delete(e.conn);
+        this.toPing.delete(e.conn);
         break;
     }
   }

@@ -138,14 +138,14 @@ function printEvent(out: Printer, e: Libp2pEvent): void {
     if (e.type === 'outcome') out.object({ type: 'result', outcome: e.outcome, elapsedMs: round(e.elapsedMs), ...(e.reason ? { reason: e.reason } : {}), ...(e.peerId ? { peerId: e.peerId } : {}), ...(e.muxer ? { muxer: e.muxer } : {}), ...(e.rttMs !== undefined ? { pingRttMs: round(e.rttMs) } : {}), ...(e.identify ? { identify: e.identify } : {}), address: endpointKey(e.peer), direction: e.direction });
     else if (e.type === 'secured') out.object({ type: 'secured', conn: e.conn, peerId: e.peerId, keyType: e.keyType, handshakeHash: toHex(e.handshakeHash) });
     else if (e.type === 'muxer') out.object({ type: 'muxer', conn: e.conn, muxer: e.muxer, how: e.how });
-    else if (e.type === 'ping') out.object({ type: 'ping', conn: e.conn, rttMs: round(e.rttMs) });
+    else if (e.type === 'ping') out.object({ type: 'ping', conn: e.conn, rttMs: round(e.rttMs), dialToPingMs: round(e.elapsedMs) });
     else if (e.type === 'identify') out.object({ type: 'identify', conn: e.conn, ...e.info });
     else if (e.type === 'started') out.object({ type: 'started', conn: e.conn, address: endpointKey(e.peer), direction: e.direction });
     return;
   }
   if (e.type === 'secured') out.line(`SECURED: the peer is ${e.peerId} (${e.keyType}); handshake hash ${toHex(e.handshakeHash)}`);
   else if (e.type === 'muxer') out.line(`MUXER: ${e.muxer} (${e.how === 'noise-extensions' ? 'agreed inside the Noise payloads' : 'by multistream-select over the encrypted channel'})`);
-  else if (e.type === 'ping') out.line(`PING: 32 bytes echoed in ${e.rttMs.toFixed(2)} ms`);
+  else if (e.type === 'ping') out.line(`PING: 32 bytes echoed in ${e.rttMs.toFixed(2)} ms (${e.elapsedMs.toFixed(1)} ms after the dial began)`);
   else if (e.type === 'identify') out.line(`IDENTIFY: ${e.info.agentVersion ?? '?'} (${e.info.protocolVersion ?? '?'}), protocols ${e.info.protocols.join(' ')}`);
   else if (e.type === 'started' && e.direction === 'inbound') out.line(`[${endpointKey(e.peer)}] dialled in (${e.conn})`);
   else if (e.type === 'outcome') {
