@@ -81,3 +81,16 @@ describe('Noise_XX_25519_ChaChaPoly_SHA256 vectors', () => {
     expect(r.steps.map((s) => s.token)).toEqual(['e', 'ee']);
   });
 });
+
+describe('HandshakeState.clone', () => {
+  it('a clone goes on independently: the same next message, and the original is untouched', () => {
+    const v = vectors.vectors[0];
+    const init = new HandshakeState(true, keyPairOf(fromHex(v.initStatic)), fromHex(v.initEphemeral), fromHex(v.initPrologue));
+    const resp = new HandshakeState(false, keyPairOf(fromHex(v.respStatic)), fromHex(v.respEphemeral), fromHex(v.respPrologue));
+    resp.readMessage(init.writeMessage(fromHex(v.messages[0].payload)).message);
+    const copy = resp.clone();
+    expect(toHex(copy.writeMessage(fromHex(v.messages[1].payload)).message)).toBe(v.messages[1].ciphertext);
+    expect(resp.message).toBe(1);
+    expect(toHex(resp.writeMessage(fromHex(v.messages[1].payload)).message)).toBe(v.messages[1].ciphertext);
+  });
+});

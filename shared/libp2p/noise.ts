@@ -138,6 +138,13 @@ class SymmetricState {
     const [k1, k2] = hkdf2(this.ck, new Uint8Array(0));
     return [new CipherState(k1), new CipherState(k2)];
   }
+
+  clone(): SymmetricState {
+    const c: SymmetricState = Object.create(SymmetricState.prototype);
+    const cipher = new CipherState(this.cipher.k);
+    cipher.n = this.cipher.n;
+    return Object.assign(c, { h: this.h, ck: this.ck, cipher });
+  }
 }
 
 export interface SplitResult {
@@ -272,6 +279,12 @@ export class HandshakeState {
     steps.push(this.step('payload', { bytes: c, plain: payload }));
     this.message++;
     return { ...ok({ payload, steps }), steps };
+  }
+
+  /** An independent copy at this point of the handshake (a test tries many next messages from one state). */
+  clone(): HandshakeState {
+    const c: HandshakeState = Object.create(HandshakeState.prototype);
+    return Object.assign(c, this, { ss: this.ss.clone() });
   }
 
   /** Split(): the transport keys, after the last message. */
