@@ -149,6 +149,11 @@ interface Connection {
   lastSeq?: number;
 }
 
+/** After the ping's echo, how long identify may still take before the dial counts without it. */
+const IDENTIFY_GRACE_MS = 2000;
+/** Streams open at once on one connection (ours and the peer's). */
+const MAX_STREAMS = 64;
+
 /** Ping and identify: what we answer on streams the peer opens. */
 const SERVED = [PING_PROTOCOL, IDENTIFY_PROTOCOL];
 
@@ -208,6 +213,12 @@ export class Libp2pEngine implements Engine<Libp2pCommand, Libp2pEvent> {
       if (c.deadline === undefined || now < c.deadline) continue;
       if (c.outcome || c.closing) {
         this.close(c, 'done');
+        continue;
+      }
+      if (c.rttMs !== undefined && c.direction === 'outbound') {
+        // The ping proved the channel; identify is only read where the peer answers it.
+        c.identifyDone = true;
+        this.finish(c, 'SUCCESS', undefined, now);
         continue;
       }
       this.finish(c, 'FAILED', `timeout: ${this.stage(c)} within ${Math.round(c.deadline - c.startedAt)} ms`, now);
@@ -586,6 +597,11 @@ export class Libp2pEngine implements Engine<Libp2pCommand, Libp2pEvent> {
         this.fail(c, `yamux: SYN for stream ${f.streamId}, ${s ? 'already open' : 'an id this side opens'}`, now);
         return what;
       }
+      if (c.streams.size >= MAX_STREAMS) {
+        // Refused, not buffered: a peer cannot make us hold state for stream after stream.
+        this.queueInner(c, encodeYamux('Window Update', FLAG.RST, f.streamId, 0), `yamux RST stream ${f.streamId} (over ${MAX_STREAMS} open streams)`);
+        return `${what} (refused: too many streams)`;
+      }
       s = this.newStream(c, f.streamId, false);
       this.queueInner(c, encodeYamux('Window Update', FLAG.ACK, s.id, 0), `yamux Window Update ACK stream ${s.id}`);
     }
@@ -753,6 +769,8 @@ export class Libp2pEngine implements Engine<Libp2pCommand, Libp2pEvent> {
     this.emit({ type: 'ping', conn: c.id, rttMs: c.rttMs, elapsedMs: now - c.startedAt, ...this.after(c) });
     const s = c.streams.get(c.pingStream!);
     if (s) this.finStream(c, s);
+    // Identify gets a little longer, not the whole timeout: a peer may never answer it.
+    if (!c.identifyDone) c.deadline = Math.min(c.deadline ?? Infinity, now + IDENTIFY_GRACE_MS);
     this.maybeDone(c, now);
   }
 
