@@ -7,7 +7,7 @@ import { Discv5, type ITransportService, type IPMode } from '@chainsafe/discv5';
 import { decodePacket, encodePacket, type IPacket } from '@chainsafe/discv5/packet';
 import { getSocketAddressOnENR, type SocketAddress } from '@chainsafe/discv5/util';
 import { type BaseENR, SignableENR } from '@chainsafe/enr';
-import { generateKeyPair } from '@libp2p/crypto/keys';
+import { generateKeyPair, privateKeyFromRaw } from '@libp2p/crypto/keys';
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import { bindUdp, unmap } from './node-transport.ts';
 import { udpFields } from '../shared/enr/index.ts';
@@ -29,6 +29,11 @@ export interface LabOptions {
   /** Loopback address the nodes bind to (and put in their ENRs). */
   host?: string;
   log?: Logger;
+  /**
+   * Identities of the lab's libp2p nodes: each also joins the DHT with the same key and an ENR
+   * carrying its tcp port and eth2 entry, as a consensus client's record does (discovery → dial).
+   */
+  libp2p?: { name: string; privateKey: Uint8Array; tcp: number; eth2: Uint8Array; multiaddr: string }[];
 }
 
 /**
@@ -95,14 +100,20 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const nodes: Discv5[] = [];
   const transports: LabTransport[] = [];
   const peers: Discv5LabPeer[] = [];
+  const consensus = options.libp2p ?? [];
   try {
-    for (let i = 0; i < size; i++) {
+    for (let i = 0; i < size + consensus.length; i++) {
+      const cl = i >= size ? consensus[i - size] : undefined;
       // Two copies of @libp2p/interface are installed; the key is the same object either way.
-      const privateKey = (await generateKeyPair('secp256k1')) as unknown as CreateOptions['privateKey'];
+      const privateKey = (cl ? privateKeyFromRaw(cl.privateKey) : await generateKeyPair('secp256k1')) as unknown as CreateOptions['privateKey'];
       const enr = SignableENR.createFromPrivateKey(privateKey);
       const socket = await bindUdp(host, 0);
       const port = socket.address().port;
       Object.assign(enr, udpFields({ ip: host, port })); // through chainsafe's setters
+      if (cl) {
+        enr.tcp = cl.tcp;
+        enr.set('eth2', cl.eth2);
+      }
       const transport = new LabTransport(socket, enr.nodeId);
       transports.push(transport);
       const node = Discv5.create({
@@ -123,7 +134,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       });
       await node.start();
       nodes.push(node);
-      peers.push({ name: `lab-${String(i + 1).padStart(2, '0')}`, protocol: 'discv5', enr: enr.encodeTxt(), nodeId: enr.nodeId, ip: host, udp: port });
+      peers.push({ name: cl ? cl.name : `lab-${String(i + 1).padStart(2, '0')}`, protocol: 'discv5', enr: enr.encodeTxt(), nodeId: enr.nodeId, ip: host, udp: port, ...(cl ? { libp2p: cl.multiaddr } : {}) });
     }
   } catch (e) {
     await Promise.allSettled(nodes.map((n) => n.stop()));
@@ -132,7 +143,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   }
   // Everyone knows everyone: a FINDNODE to any lab node answers with the others.
   for (const node of nodes) for (const p of peers) if (p.nodeId !== node.enr.nodeId) node.addEnr(p.enr);
-  log.info('lab-started', { nodes: size, host, ports: `${peers[0]?.udp}..${peers[peers.length - 1]?.udp}` });
+  log.info('lab-started', { nodes: size + consensus.length, host, ports: `${peers[0]?.udp}..${peers[peers.length - 1]?.udp}` });
 
   let closing: Promise<void> | undefined;
   return {

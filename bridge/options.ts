@@ -78,6 +78,8 @@ export interface BridgeOptions {
   /** Bitcoin (bcoin) lab nodes. */
   bitcoinLabSize: number;
   executionLabSize: number;
+  /** js-libp2p (consensus-layer transport) lab nodes. */
+  libp2pLabSize: number;
   /** Directory holding the built web app. */
   distDir: string;
   /** Build the web app on start: when stale (auto), always, or never. */
@@ -125,6 +127,7 @@ export const DEFAULTS: BridgeOptions = {
   labSize: 16,
   bitcoinLabSize: 2,
   executionLabSize: 4,
+  libp2pLabSize: 2,
   distDir: 'dist',
   build: 'auto',
   logLevel: 'info',
@@ -176,6 +179,7 @@ export function resolveOptions(partial: Partial<BridgeOptions> = {}): BridgeOpti
   int('labSize', 1, 256);
   int('bitcoinLabSize', 0, 16);
   int('executionLabSize', 0, 16);
+  int('libp2pLabSize', 0, 16);
   if (o.token !== undefined && !/^[A-Za-z0-9_-]{16,128}$/.test(o.token))
     throw new Error('--token must be 16..128 characters of [A-Za-z0-9_-]');
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together');
@@ -260,6 +264,7 @@ export const USAGE = `Usage: npm start -- [options]
   --lab-size N          discv5 lab nodes (default ${DEFAULTS.labSize})
   --bitcoin-lab-size N  Bitcoin lab nodes, bcoin regtest in memory (default ${DEFAULTS.bitcoinLabSize}; 0: none)
   --execution-lab-size N  execution-layer lab nodes, ethereumjs discv4 + RLPx eth/68 (default ${DEFAULTS.executionLabSize}; 0: none)
+  --libp2p-lab-size N   js-libp2p lab nodes, each also in the discv5 lab (default ${DEFAULTS.libp2pLabSize}; 0: none)
   --dist DIR            the built web app (default ${DEFAULTS.distDir})
   --build auto|always|never   build the web app when stale (default auto)
   --log silent|info|debug
@@ -314,6 +319,7 @@ export function parseArgv(argv: string[]): { options: BridgeOptions; help: boole
       'lab-size': { type: 'string' },
       'bitcoin-lab-size': { type: 'string' },
       'execution-lab-size': { type: 'string' },
+      'libp2p-lab-size': { type: 'string' },
       build: { type: 'string' },
       log: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -373,6 +379,7 @@ export function parseArgv(argv: string[]): { options: BridgeOptions; help: boole
     labSize: num('lab-size', values['lab-size']),
     bitcoinLabSize: num('bitcoin-lab-size', values['bitcoin-lab-size']),
     executionLabSize: num('execution-lab-size', values['execution-lab-size']),
+    libp2pLabSize: num('libp2p-lab-size', values['libp2p-lab-size']),
     build: values.build as BridgeOptions['build'] | undefined,
     logLevel: values.log as BridgeOptions['logLevel'] | undefined,
   });

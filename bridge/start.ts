@@ -9,6 +9,7 @@ import { startBridge, type BridgeServer } from './server.ts';
 import { startLab, type Lab } from './lab.ts';
 import { startBitcoinLab, type BitcoinLab } from './lab-bitcoin.ts';
 import { startExecutionLab, type ExecutionLab } from './lab-execution.ts';
+import { LAB_ETH2, startLibp2pLab, type Libp2pLab } from './lab-libp2p.ts';
 import { labPing } from './lab-ping.ts';
 import { createLogger } from './log.ts';
 
@@ -86,13 +87,14 @@ export async function main(argv: string[]): Promise<number> {
   let lab: Lab | undefined;
   let btcLab: BitcoinLab | undefined;
   let elLab: ExecutionLab | undefined;
+  let p2pLab: Libp2pLab | undefined;
   let bridge: BridgeServer | undefined;
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     process.stdout.write('\nStopping…\n');
-    await Promise.allSettled([bridge?.close(), lab?.close(), btcLab?.close(), elLab?.close()]);
+    await Promise.allSettled([bridge?.close(), lab?.close(), btcLab?.close(), elLab?.close(), p2pLab?.close()]);
     process.exit(code);
   };
   const onSignal = () => {
@@ -106,16 +108,20 @@ export async function main(argv: string[]): Promise<number> {
     // In a workshop the lab sits on the LAN address the pages' sockets advertise, so the source
     // address each side sees matches the other's ENR (discv5 checks it).
     const labHost = options.workshop ? (options.advertiseIp ?? options.host) : '127.0.0.1';
-    if (options.lab) lab = await startLab({ size: options.labSize, host: labHost, log });
+    // The libp2p nodes first: their keys and ports go into the discv5 lab's ENRs.
+    if (options.lab && options.libp2pLabSize > 0) p2pLab = await startLibp2pLab({ size: options.libp2pLabSize, host: labHost, log });
+    const consensus = (p2pLab?.peers ?? []).map((p, i) => ({ name: p.name, privateKey: p2pLab!.identities[i].privateKey, tcp: p.tcp, eth2: LAB_ETH2, multiaddr: p.multiaddr }));
+    if (options.lab) lab = await startLab({ size: options.labSize, host: labHost, log, libp2p: consensus });
     if (options.lab && options.bitcoinLabSize > 0) btcLab = await startBitcoinLab({ size: options.bitcoinLabSize, host: labHost, log });
     if (options.lab && options.executionLabSize > 0) elLab = await startExecutionLab({ size: options.executionLabSize, host: labHost, log });
-    bridge = await startBridge(options, { log, lab: [...(lab?.peers ?? []), ...(btcLab?.peers ?? []), ...(elLab?.peers ?? [])], ...(lab ? { labPing: labPing(lab) } : {}), ...(btcLab ? { bitcoinLab: btcLab } : {}) });
+    const labPeers = [...(lab?.peers ?? []), ...(btcLab?.peers ?? []), ...(elLab?.peers ?? []), ...(p2pLab?.peers ?? [])];
+    bridge = await startBridge(options, { log, lab: labPeers, ...(lab ? { labPing: labPing(lab) } : {}), ...(btcLab ? { bitcoinLab: btcLab } : {}) });
   } catch (e) {
     const err = e as Error & { code?: string };
     process.stderr.write(
       err.code === 'EADDRINUSE' ? `Port ${options.port} is in use: try npm start -- --port ${options.port + 1}\n` : `Could not start: ${err.message}\n`,
     );
-    await Promise.allSettled([lab?.close(), btcLab?.close(), elLab?.close()]);
+    await Promise.allSettled([lab?.close(), btcLab?.close(), elLab?.close(), p2pLab?.close()]);
     return 1;
   }
 
@@ -133,6 +139,10 @@ export async function main(argv: string[]): Promise<number> {
     if (elLab) {
       out.write(`Lab: ${elLab.peers.length} execution-layer nodes (ethereumjs devp2p 10: discv4 + RLPx eth/66-68, mainnet)\n`);
       for (const p of elLab.peers) out.write(`  ${p.name}  ${p.enode}\n`);
+    }
+    if (p2pLab) {
+      out.write(`Lab: ${p2pLab.peers.length} libp2p nodes (js-libp2p 3: Noise, yamux, ping, identify; also in the discv5 lab with tcp and eth2)\n`);
+      for (const p of p2pLab.peers) out.write(`  ${p.name}  ${p.multiaddr}\n`);
     }
   } else out.write('Lab: off (--no-lab)\n');
   out.write('\nCtrl-C to stop.\n');

@@ -1,5 +1,5 @@
 // What /lab.json lists for each lab peer: written by the bridge, read by the page and the tests.
-export type LabPeerInfo = Discv5LabPeer | BitcoinLabPeer | ExecutionLabPeer;
+export type LabPeerInfo = Discv5LabPeer | BitcoinLabPeer | ExecutionLabPeer | Libp2pLabPeer;
 
 export interface Discv5LabPeer {
   name: string;
@@ -8,6 +8,8 @@ export interface Discv5LabPeer {
   nodeId: string;
   ip: string;
   udp: number;
+  /** A consensus lab node's discv5 identity: its libp2p multiaddr (the same key; its ENR has tcp and eth2). */
+  libp2p?: string;
 }
 
 export interface BitcoinLabPeer {
@@ -42,6 +44,19 @@ export interface ExecutionLabPeer {
   capabilities: string[];
 }
 
+/** A js-libp2p node (the consensus layer's transport): TCP, Noise, yamux, ping, identify. */
+export interface Libp2pLabPeer {
+  name: string;
+  protocol: 'libp2p';
+  ip: string;
+  tcp: number;
+  /** "16Uiu2…": its secp256k1 identity. */
+  peerId: string;
+  /** "/ip4/127.0.0.1/tcp/…/p2p/16Uiu2…". */
+  multiaddr: string;
+  agent: string;
+}
+
 export type LabEndpoint = { protocol: 'udp' | 'tcp'; ip: string; port: number };
 
 /** The transports and ports a lab peer is reached on. */
@@ -50,6 +65,7 @@ export function labEndpoints(p: LabPeerInfo): LabEndpoint[] {
     case 'discv5':
       return [{ protocol: 'udp', ip: p.ip, port: p.udp }];
     case 'bitcoin':
+    case 'libp2p':
       return [{ protocol: 'tcp', ip: p.ip, port: p.tcp }];
     case 'execution':
       return [

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { runHandshakes } from '../bridge/cli/commands/btc.ts';
 import { nodeStreamTransport } from '../bridge/node-transport.ts';
 import { NETWORKS } from '../shared/bitcoin/spec.ts';
+import { runCli } from './helpers/cli-process.ts';
 import { describe, expect, it } from 'vitest';
 import { buildIsStale } from '../bridge/start.ts';
 import { ROOT, startProcess } from './helpers/start-process.ts';
@@ -26,13 +27,14 @@ function getJson(url: string): Promise<{ status: number; body: string }> {
 
 describe('npm start', () => {
   it('prints the URL and lab ENRs, serves /lab.json, and exits on SIGINT', async () => {
-    const { child, output, exited } = await startProcess(['--port', '0', '--build', 'never', '--lab-size', '3', '--bitcoin-lab-size', '1', '--log', 'silent']);
+    const { child, output, exited } = await startProcess(['--port', '0', '--build', 'never', '--lab-size', '3', '--bitcoin-lab-size', '1', '--libp2p-lab-size', '1', '--log', 'silent']);
     try {
       const out = output();
       const url = /Open:\s+(http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)/.exec(out)?.[1];
       expect(url).toBeDefined();
       const enrs = out.match(/enr:[A-Za-z0-9_-]+/g) ?? [];
-      expect(enrs).toHaveLength(3);
+      // 3 discv5 nodes, and the libp2p node's discv5 identity (its ENR carries tcp and eth2).
+      expect(enrs).toHaveLength(4);
       const u = new URL(url!);
       const lab = await getJson(`${u.origin}/lab.json?token=${u.searchParams.get('token')}`);
       expect(lab.status).toBe(200);
@@ -44,6 +46,13 @@ describe('npm start', () => {
       expect(out).toContain(`btc-01  127.0.0.1:${btc[0].tcp}  /bcoin:v1.0.2/`);
       const r = await runHandshakes({ out: { json: false, line: () => undefined, object: () => undefined }, network: NETWORKS.regtest, name: 'lab', addresses: [{ ip: '127.0.0.1', port: btc[0].tcp! }], timeoutMs: 5000, concurrency: 1, streams: nodeStreamTransport });
       expect(r.results[0].outcome).toBe('SUCCESS');
+      // The libp2p lab node: listed, printed, in the discv5 lab under its name, and a real js-libp2p node.
+      const cl = peers.filter((p) => p.protocol === 'libp2p') as unknown as { name: string; multiaddr: string }[];
+      expect(cl).toHaveLength(1);
+      expect(out).toContain(`cl-01  ${cl[0].multiaddr}`);
+      expect(peers.find((p) => p.protocol === 'discv5' && p.name === 'cl-01')).toMatchObject({ libp2p: cl[0].multiaddr });
+      const dial = await runCli(['libp2p', 'dial', cl[0].multiaddr]);
+      expect(dial.stdout).toMatch(/SUCCESS in [\d.]+ ms/);
 
       child.kill('SIGINT');
       expect(await exited).toBe(0);

@@ -97,6 +97,15 @@ export class Reader {
     return v;
   }
 
+  u32be(doc: FieldDoc, show: (v: number) => string = String): number {
+    this.need(4, doc.name);
+    const b = this.bytes;
+    const v = ((b[this.at] << 24) | (b[this.at + 1] << 16) | (b[this.at + 2] << 8) | b[this.at + 3]) >>> 0;
+    this.at += 4;
+    if (this.fields) this.record(this.at - 4, doc, show(v));
+    return v;
+  }
+
   /** compactSize, canonical only (Core refuses a longer form than needed), at most `max`. */
   compactSize(doc: FieldDoc, max = MAX_COMPACT_SIZE): number {
     this.need(1, doc.name);

@@ -24,6 +24,10 @@ export interface PacketInfo extends Omit<PacketRecord, 'packet' | 'kind'> {
   destId: string;
   /** Step mode: computed but not sent yet (out), shown dashed until released. */
   held?: boolean;
+  /** libp2p: plaintext bytes that finish a frame of an earlier Noise message; each yamux stream's protocol; a Noise message's decrypted static key. */
+  continues?: number;
+  streams?: Record<number, string>;
+  noiseStatic?: Uint8Array;
   /** A packet of the conformance tester (one of its throw-away identities), not of your node. */
   tester?: { conn: string; scenario: string };
 }
@@ -62,7 +66,9 @@ export type ToWorker =
   /** Bitcoin's version/verack with a host (name or IP, optional :port) on a network. */
   | { type: 'btc-handshake'; id: number; target: string; network: string }
   /** Open the page's TCP listener (the recipient role); the answer is 'btc-listening'. */
-  | { type: 'btc-listen'; id: number; network: string };
+  | { type: 'btc-listen'; id: number; network: string }
+  /** libp2p: dial a multiaddr or an ENR (multistream → Noise XX → yamux → ping). */
+  | { type: 'p2p-dial'; id: number; target: string };
 
 /** How a conformance run is going, as the worker tells it. */
 export type ConformanceUpdate =
@@ -87,8 +93,17 @@ export interface HeldItem {
 }
 
 export type CommandOutcome =
-  | { ok: true; summary: string; rttMs?: number; detail?: Record<string, string> }
+  | { ok: true; summary: string; rttMs?: number; detail?: Record<string, string>; consensus?: ConsensusPeer[] }
   | { ok: false; reason: string };
+
+/** A lookup's find that a consensus client would dial: its ENR has an eth2 entry and a tcp port. */
+export interface ConsensusPeer {
+  enr: string;
+  nodeId: string;
+  /** ip:tcp */
+  address: string;
+  eth2: string;
+}
 
 export interface ReplayPacketInfo {
   sender: 'A' | 'B';

@@ -2,11 +2,13 @@
 // here; adding a protocol adds a module and a line below, never a branch in a view.
 import { bitcoinView } from './bitcoin.ts';
 import { discv5View } from './discv5.ts';
+import { libp2pView } from './libp2p.ts';
 import type { ProtocolView, RecordView } from './types.ts';
 
 export const PROTOCOLS: Record<string, ProtocolView> = {
   discv5: discv5View,
   bitcoin: bitcoinView,
+  libp2p: libp2pView,
 };
 
 export type ProtocolId = keyof typeof PROTOCOLS;

@@ -27,6 +27,10 @@ export interface RecordView {
   destId?: string;
   plaintext?: Uint8Array;
   message?: { type: string };
+  /** libp2p (see shared/libp2p/engine.ts Libp2pRecord). */
+  continues?: number;
+  streams?: Record<number, string>;
+  noiseStatic?: Uint8Array;
 }
 
 export interface Narration {

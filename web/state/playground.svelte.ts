@@ -11,12 +11,13 @@ import { endpointKey, type Endpoint } from '../../shared/transport.ts';
 import { loadKey, newKey, nextSeq, noteSeq, parsePrivateKey, saveKey, type StorageLike } from '../lib/identity.ts';
 import { parseDistances, parseLookupTarget, parseTalk } from '../lib/inputs.ts';
 import { exportSession, importSession, type SessionData, type SessionNote } from '../lib/session-file.ts';
-import type { Action, CommandOutcome, ConformanceUpdate, FromWorker, WorkerBatch, HeldItem, PacketInfo, ReplayInfo, ReplayPacketInfo, StatusInfo, ToWorker } from '../lib/protocol.ts';
+import type { Action, CommandOutcome, ConformanceUpdate, ConsensusPeer, FromWorker, WorkerBatch, HeldItem, PacketInfo, ReplayInfo, ReplayPacketInfo, StatusInfo, ToWorker } from '../lib/protocol.ts';
 import { shortId } from '../lib/names.ts';
 
 export type { Discv5LabPeer as LabPeer } from '../../shared/lab.ts';
-import type { BitcoinLabPeer, Discv5LabPeer as LabPeer, LabPeerInfo } from '../../shared/lab.ts';
+import type { BitcoinLabPeer, Discv5LabPeer as LabPeer, LabPeerInfo, Libp2pLabPeer } from '../../shared/lab.ts';
 import { BitcoinState } from './bitcoin.svelte.ts';
+import { Libp2pState } from './libp2p.svelte.ts';
 import { Discv5State, type LookupProgress } from './discv5.svelte.ts';
 export type { LookupProgress, TableBucket } from './discv5.svelte.ts';
 
@@ -46,7 +47,7 @@ export interface SessionView {
   vectors?: Map<number, NonNullable<ReplayPacketInfo['vector']>>;
 }
 
-export type ActionName = 'ping' | 'findnode' | 'talkreq' | 'drop' | 'lookup' | 'inbound' | 'handshake' | 'connect-in';
+export type ActionName = 'ping' | 'findnode' | 'talkreq' | 'drop' | 'lookup' | 'inbound' | 'handshake' | 'connect-in' | 'dial';
 
 export interface ActionResult {
   action: ActionName;
@@ -54,6 +55,8 @@ export interface ActionResult {
   text: string;
   detail?: Record<string, string>;
   rttMs?: number;
+  /** A lookup's finds with eth2 and tcp: "Dial with libp2p". */
+  consensus?: ConsensusPeer[];
 }
 
 export type ScenarioStatus = 'waiting' | 'running' | 'pass' | 'fail' | 'skipped';
@@ -137,9 +140,11 @@ export class Playground {
 
   // ---------------------------------------------------------------- protocols
   /** The protocol the side panel acts with; every protocol's records share the one timeline. */
-  protocol = $state<'discv5' | 'bitcoin'>('discv5');
+  protocol = $state<'discv5' | 'bitcoin' | 'libp2p'>('discv5');
   /** Bitcoin's own choices (targets, network, the page's listener). */
   readonly bitcoin = new BitcoinState();
+  /** libp2p's own choices (lab node or pasted multiaddr / ENR). */
+  readonly libp2p = new Libp2pState();
   private readonly index = new Map<number, number>();
   private readonly endpointIds = new Map<string, string>();
   private noteId = 0;
@@ -183,6 +188,7 @@ export class Playground {
       const body = (await r.json()) as { peers?: LabPeerInfo[] };
       this.discv5.setLab((body.peers ?? []).filter((p): p is LabPeer => p.protocol === 'discv5' && typeof p.enr === 'string' && typeof p.nodeId === 'string'));
       this.bitcoin.setLab((body.peers ?? []).filter((p): p is BitcoinLabPeer => p.protocol === 'bitcoin' && typeof p.ip === 'string' && Number.isInteger(p.tcp)));
+      this.libp2p.setLab((body.peers ?? []).filter((p): p is Libp2pLabPeer => p.protocol === 'libp2p' && typeof p.multiaddr === 'string' && Number.isInteger(p.tcp)));
     } catch (e) {
       this.discv5.labError = `could not load the lab list: ${(e as Error).message}`;
       if (!this.discv5.choice) this.discv5.choice = 'custom';
@@ -394,14 +400,17 @@ export class Playground {
     this.busy = { ...this.busy, [action]: false };
     if (outcome.ok && action === 'ping') mark('first-pong');
     this.result = outcome.ok
-      ? { action, ok: true, text: outcome.summary, ...(outcome.detail ? { detail: outcome.detail } : {}), ...(outcome.rttMs !== undefined ? { rttMs: outcome.rttMs } : {}) }
+      ? { action, ok: true, text: outcome.summary, ...(outcome.detail ? { detail: outcome.detail } : {}), ...(outcome.rttMs !== undefined ? { rttMs: outcome.rttMs } : {}), ...(outcome.consensus ? { consensus: outcome.consensus } : {}) }
       : { action, ok: false, text: outcome.reason };
   }
 
   // ---------------------------------------------------------------- targets & names
 
   nameOf(nodeId: string | undefined, endpoint?: Endpoint): string {
-    const btcLab = !nodeId && endpoint ? this.bitcoin.labAt(endpoint) : undefined;
+    // A stream protocol's key schedule names its peer by address ("127.0.0.1:9000", "[::1]:9000").
+    const addr = nodeId ? /^(?:(\d{1,3}(?:\.\d{1,3}){3})|\[([0-9a-fA-F:.]+)\]):(\d{1,5})$/.exec(nodeId) : null;
+    if (addr) return this.nameOf(undefined, { ip: addr[1] ?? addr[2], port: Number(addr[3]) });
+    const btcLab = !nodeId && endpoint ? (this.bitcoin.labAt(endpoint) ?? this.libp2p.labAt(endpoint)) : undefined;
     if (btcLab) return btcLab.name;
     const id = nodeId ?? (endpoint ? this.endpointIds.get(endpointKey(endpoint)) : undefined);
     if (id && this.identity && id === this.identity.nodeId) return 'you';
@@ -429,7 +438,7 @@ export class Playground {
     const addLane = (key: string, endpoint?: Endpoint) => {
       if (seen.has(key)) return;
       seen.add(key);
-      if (key.startsWith('tcp:') && endpoint) return void lanes.push({ key, ...this.bitcoin.laneName(endpoint) });
+      if (key.startsWith('tcp:') && endpoint) return void lanes.push({ key, ...(this.libp2p.laneName(endpoint) ?? this.bitcoin.laneName(endpoint)) });
       const lab = this.discv5.lab.find((l) => l.nodeId === key);
       const name = this.nameOf(/^[0-9a-f]{64}$/.test(key) ? key : undefined, endpoint);
       const sub = lab ? `${lab.ip}:${lab.udp}` : endpoint ? endpointKey(endpoint) : '';
@@ -599,7 +608,34 @@ export class Playground {
 
   // ---------------------------------------------------------------- Bitcoin actions
 
-  setProtocol(p: 'discv5' | 'bitcoin'): void {
+  /** multistream → Noise XX → yamux → ping with the chosen libp2p lab node, multiaddr or ENR. */
+  p2pDial(): void {
+    const t = this.libp2p.target;
+    if (!t.ok) {
+      this.inputError = { ...this.inputError, target: t.reason };
+      return;
+    }
+    if (!this.connected) {
+      this.result = { action: 'dial', ok: false, text: 'not connected to the bridge: nothing was sent (it reconnects by itself)' };
+      return;
+    }
+    const id = ++this.commandId;
+    this.pending.set(id, 'dial');
+    this.busy = { ...this.busy, dial: true };
+    this.result = undefined;
+    this.inputError = { ...this.inputError, target: undefined };
+    if (this.view !== 'live') this.view = 'live';
+    this.post({ type: 'p2p-dial', id, target: t.text });
+  }
+
+  /** A discv5 lookup found a consensus client: switch to libp2p and dial its ENR. */
+  dialWithLibp2p(enr: string): void {
+    this.setProtocol('libp2p');
+    this.libp2p.dialText(enr);
+    this.p2pDial();
+  }
+
+  setProtocol(p: 'discv5' | 'bitcoin' | 'libp2p'): void {
     this.protocol = p;
     this.result = undefined;
   }

@@ -12,15 +12,17 @@ import { summarizeMessage } from '../../shared/discv5/messages.ts';
 import { Discv5Node, type NodeEvent } from '../../shared/discv5/node.ts';
 import { replaySpecHandshake, replaySpecPingMessage, replaySpecWhoareyou } from '../../shared/discv5/replay.ts';
 import { SPEC_VECTORS } from '../../shared/discv5/spec-vectors.ts';
-import { createEnr, encodeEnrText, udpFields, type Enr } from '../../shared/enr/index.ts';
+import { createEnr, encodeEnrText, getPair, tcpEndpoint, udpFields, type Enr } from '../../shared/enr/index.ts';
 import { openTunnel, type TunnelClient } from '../../shared/tunnel/client.ts';
 import { endpointKey, type DatagramSocket, type Endpoint } from '../../shared/transport.ts';
-import type { CommandOutcome, ConformanceUpdate, FromWorker, HeldItem, PacketInfo, ReplayInfo, ToWorker } from '../lib/protocol.ts';
+import type { CommandOutcome, ConformanceUpdate, ConsensusPeer, FromWorker, HeldItem, PacketInfo, ReplayInfo, ToWorker } from '../lib/protocol.ts';
 import { GatedSocket, GatedStreams, gateStream, StepGate, VirtualClock, type HeldStep } from '../../shared/drive/gate.ts';
 import { isNetworkName, type NetworkName } from '../../shared/bitcoin/spec.ts';
 import type { WireRecord } from '../../shared/engine.ts';
 import type { StreamListener } from '../../shared/transport.ts';
 import type { BitcoinHost } from './bitcoin-host.ts';
+import type { Libp2pHost } from './libp2p-host.ts';
+import type { Libp2pRecord } from '../../shared/libp2p/engine.ts';
 
 interface WorkerScope {
   postMessage(m: FromWorker | { type: 'batch'; items: FromWorker[] }): void;
@@ -48,6 +50,7 @@ const gate = new StepGate(() => onGateChanged());
 let udp: GatedSocket | undefined;
 let btc: BitcoinHost | undefined;
 let btcListener: StreamListener | undefined;
+let p2p: Libp2pHost | undefined;
 /** The network an accepted peer is greeted on (the page's choice when it opened the listener). */
 let listenNetwork: NetworkName = 'regtest';
 let tunnel: TunnelClient | undefined;
@@ -181,6 +184,8 @@ function detach(): void {
   udp = undefined;
   btc?.close();
   btc = undefined;
+  p2p?.close();
+  p2p = undefined;
   btcListener?.close();
   btcListener = undefined;
   // What was held belongs to sockets that are gone.
@@ -247,6 +252,57 @@ async function btcListen(msg: Extract<ToWorker, { type: 'btc-listen' }>): Promis
   } catch (e) {
     post({ type: 'btc-listening', id: msg.id, error: (e as Error).message });
   }
+}
+
+// ---------------------------------------------------------------- libp2p
+
+/** The records a consensus client would dial: an eth2 entry and a TCP address. */
+function consensusPeers(records: Enr[]): ConsensusPeer[] {
+  const out: ConsensusPeer[] = [];
+  for (const r of records) {
+    const eth2 = getPair(r, 'eth2')?.value;
+    const tcp = tcpEndpoint(r);
+    if (eth2 && tcp) out.push({ enr: encodeEnrText(r), nodeId: toHex(r.nodeId), address: endpointKey(tcp), eth2: toHex(eth2) });
+  }
+  return out;
+}
+
+/** A libp2p record: the generic one, with the decrypted bytes its dissection reads. */
+function p2pInfo(r: Libp2pRecord, held: boolean): PacketInfo {
+  return {
+    ...btcInfo(r, held), ...(r.peerId ? { peerId: r.peerId } : {}), ...(r.plaintext ? { plaintext: r.plaintext } : {}),
+    ...(r.continues ? { continues: r.continues } : {}), ...(r.streams ? { streams: r.streams } : {}), ...(r.noiseStatic ? { noiseStatic: r.noiseStatic } : {}),
+  };
+}
+
+/** The libp2p side, loaded on first use, made once per tunnel with the page's key as its identity. */
+async function libp2pHost(): Promise<Libp2pHost | undefined> {
+  const t = tunnel;
+  if (!t || !privateKey) return undefined;
+  if (p2p) return p2p;
+  const { Libp2pHost } = await import('./libp2p-host.ts');
+  if (tunnel !== t || !privateKey) return undefined;
+  p2p ??= new Libp2pHost({
+    streams: new GatedStreams(t, gate, 'libp2p'),
+    privateKey,
+    clock: clock.now,
+    packetSeq: nextPacketSeq,
+    tagHeld: (bytes, seq) => gate.isHolding && gate.tag(bytes, seq),
+    record: (r, held) => {
+      post({ type: 'packet', packet: p2pInfo(r as Libp2pRecord, held) });
+      if (held) onGateChanged();
+    },
+    trace: (record) => post({ type: 'trace', record }),
+    note: (level, text, lane, afterSeq) => post({ type: 'notice', level, text, at: clock.now(), ...(lane ? { lane: `tcp:${lane}` } : {}), ...(afterSeq !== undefined ? { afterSeq } : {}) }),
+  });
+  return p2p;
+}
+
+async function p2pDial(msg: Extract<ToWorker, { type: 'p2p-dial' }>): Promise<void> {
+  const reply = (outcome: CommandOutcome) => post({ type: 'result', id: msg.id, outcome });
+  const host = await libp2pHost();
+  if (!host) return reply({ ok: false, reason: 'not connected to the bridge: nothing was sent' });
+  host.dial(msg.target).then(reply, (e: Error) => reply({ ok: false, reason: e.message }));
 }
 
 async function connect(): Promise<void> {
@@ -337,7 +393,10 @@ function command(msg: Extract<ToWorker, { type: 'command' }>): void {
       return reply({ ok: true, summary: 'session keys forgotten: the next request starts a new handshake' });
     case 'lookup':
       if (!to.enr) return reply({ ok: false, reason: 'a lookup starts from a node record: paste an ENR, an enode URL has none' });
-      d.lookup(msg.targetId, [to.enr]).then((closest) => reply({ ok: true, summary: `lookup done: ${closest.length} closest nodes found`, detail: { found: String(closest.length) } }));
+      d.lookup(msg.targetId, [to.enr]).then((closest) => {
+        const consensus = consensusPeers(closest);
+        reply({ ok: true, summary: `lookup done: ${closest.length} closest nodes found${consensus.length ? `, ${consensus.length} with eth2 and tcp (consensus clients: dial them with libp2p)` : ''}`, detail: { found: String(closest.length) }, ...(consensus.length ? { consensus } : {}) });
+      });
       return;
   }
 }
@@ -485,6 +544,9 @@ scope.onmessage = (ev) => {
       return;
     case 'btc-listen':
       void btcListen(msg);
+      return;
+    case 'p2p-dial':
+      void p2pDial(msg);
       return;
   }
 };

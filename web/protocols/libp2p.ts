@@ -1,0 +1,184 @@
+// libp2p in the page (the consensus layer's transport): labels, colours, Step narration token
+// by token, and the Noise key schedule over the trace. The bytes are dissected by shared/libp2p;
+// the words quoted are the libp2p specs' (noise, connections, yamux) and the Noise spec's.
+import { dissectLibp2p } from '../../shared/libp2p/dissect.ts';
+import { SPEC } from '../../shared/libp2p/spec.ts';
+import type { TraceRecord } from '../../shared/trace.ts';
+import type { HandshakeView } from './discv5-keys.ts';
+import type { KeyScheduleView, Narration, ProtocolView, RecordView } from './types.ts';
+
+const COLORS: Record<string, string> = {
+  multistream: 'var(--k-random)',
+  'noise-e': 'var(--k-whoareyou)',
+  'noise-e-ee-s-es': 'var(--k-handshake)',
+  'noise-s-se': 'var(--k-handshake)',
+  'noise-transport': 'var(--k-ordinary)',
+};
+
+const LABELS: Record<string, string> = {
+  multistream: 'multistream',
+  'noise-e': 'Noise → e',
+  'noise-e-ee-s-es': 'Noise ← e, ee, s, es',
+  'noise-s-se': 'Noise → s, se',
+  'noise-transport': 'encrypted',
+};
+
+/** What a message is, token by token, in plain words. */
+const ABOUT: Record<string, { plain: string; spec: string; section: string; link: string }> = {
+  multistream: {
+    plain: 'multistream-select picks the protocol for the connection. Each side first says “/multistream/1.0.0”; the dialer proposes “/noise”; the listener echoes it to agree (or answers “na”). Each message is a varint length, the text, and a newline.',
+    spec: 'The dialer sends the multistream header and the protocol id it wants; the listener echoes the id back to agree, or responds with “na”.',
+    section: 'libp2p connections · protocol negotiation',
+    link: SPEC.connections,
+  },
+  'noise-e': {
+    plain: 'Token e: the initiator makes a fresh X25519 key pair and sends the public half in clear — no key exists yet to hide it. Both sides mix it into the handshake hash h. libp2p puts no payload here.',
+    spec: '-> e',
+    section: 'Noise · XX pattern, message 1',
+    link: SPEC.noiseXX,
+  },
+  'noise-e-ee-s-es': {
+    plain: 'e: the responder’s fresh ephemeral key, in clear. ee: both compute X25519(e, re) and MixKey it — now there is a cipher key. s: the responder’s static Noise key goes encrypted. es: X25519 of the initiator’s ephemeral and the responder’s static key, mixed in. Then the payload, encrypted: its libp2p identity key, a signature binding the static key to it, and the muxers it offers.',
+    spec: '<- e, ee, s, es',
+    section: 'Noise · XX pattern, message 2',
+    link: SPEC.noiseXX,
+  },
+  'noise-s-se': {
+    plain: 's: the initiator’s static key, encrypted. se: X25519 of the initiator’s static and the responder’s ephemeral key, mixed in. Then the initiator’s identity payload. After this message both sides Split() the chaining key into two transport keys, one per direction.',
+    spec: '-> s, se',
+    section: 'Noise · XX pattern, message 3',
+    link: SPEC.noiseXX,
+  },
+  'noise-transport': {
+    plain: 'A Noise transport message: 2-byte length, then ChaCha20-Poly1305 under this direction’s key, nonce counting up. Inside: yamux frames — 12-byte headers with a stream id — and on the streams, multistream-select again, then ping’s 32 bytes or identify’s protobuf.',
+    spec: 'Each Noise message is prefixed with its length as a 2-byte big-endian integer.',
+    section: 'libp2p noise · wire format',
+    link: SPEC.noiseWire,
+  },
+};
+
+function narrate(m: Parameters<ProtocolView['narrate']>[0]): Narration {
+  if (m.phase === 'arrived') {
+    return {
+      title: `${m.size} bytes arrived on the TCP connection — not read yet`,
+      plain: `TCP delivers a byte stream, not messages. Press → and your node reads them: first multistream lines (a varint length each), then Noise messages (a 2-byte length each).`,
+      spec: 'Noise messages are prefixed with a 2-byte big-endian length.',
+      section: 'libp2p noise · wire format',
+      link: SPEC.noiseWire,
+    };
+  }
+  const r = m.record;
+  const kind = r.kind ?? 'message';
+  if (r.rejected) {
+    return {
+      title: `Refused: ${r.rejected}`,
+      plain: `Your node will not go on with ${m.peer}: ${r.rejected}. A Noise tag that fails, a signature that does not verify or an identity that is not the one dialled ends the connection.`,
+      spec: 'Upon receiving the handshake payload, peers MUST decode the public key and verify the signature; if the signature is invalid, the handshake MUST be aborted.',
+      section: 'libp2p noise · handshake payload',
+      link: SPEC.noiseSignature,
+    };
+  }
+  const a = ABOUT[kind] ?? ABOUT['noise-transport'];
+  const verb = m.phase === 'before-send' ? 'About to send' : 'Received';
+  const title = kind === 'noise-transport' ? `${verb}: ${r.summary ?? 'an encrypted message'}` : kind === 'multistream' ? `${verb}: “${r.summary}”` : `${verb}: ${LABELS[kind]}`;
+  return { title, plain: a.plain, spec: a.spec, section: a.section, link: a.link, ...(r.note ? { extra: `Your node: ${r.note}` } : {}) };
+}
+
+// ---------------------------------------------------------------- the Noise key schedule
+
+const NOISE_STEPS = new Set(['noise-init', 'noise-e', 'noise-ee', 'noise-s', 'noise-es', 'noise-se', 'noise-payload', 'identity-sign', 'identity-verify', 'split']);
+
+function handshakesOf(traces: TraceRecord[]): HandshakeView[] {
+  const groups = new Map<string, TraceRecord[]>();
+  for (const t of traces) {
+    if (!t.handshake?.endsWith(':noise') || !NOISE_STEPS.has(t.step)) continue;
+    let g = groups.get(t.handshake);
+    if (!g) groups.set(t.handshake, (g = []));
+    g.push(t);
+  }
+  const out: HandshakeView[] = [];
+  for (const steps of groups.values()) {
+    const firstE = steps.find((s) => s.step === 'noise-e');
+    out.push({
+      peer: steps[0].peer ?? '',
+      role: firstE?.title.startsWith('e: our') ? 'initiator' : 'recipient',
+      packet: Math.min(...steps.map((s) => s.packet ?? Infinity)),
+      steps,
+      ok: steps.every((s) => s.ok !== false) && steps.some((s) => s.step === 'split'),
+    });
+  }
+  return out.sort((a, b) => a.packet - b.packet);
+}
+
+const keySchedule: KeyScheduleView = {
+  handshakesOf,
+  // The handshake of the connection a record belongs to: the latest one started at or before it.
+  handshakeFor: (all, _peer, seq) => {
+    let best: HandshakeView | undefined;
+    for (const h of all) if (h.packet <= seq && (!best || h.packet > best.packet)) best = h;
+    return best ?? all[0];
+  },
+  provokesHandshake: () => false,
+  messagesOf: () => [],
+  stepNotes: {
+    'noise-init': { label: 'Initialize', why: 'h and ck start as the protocol name, then the (empty) prologue is hashed in: both sides must agree on every byte before anything is sent.' },
+    'noise-e': { label: 'e', why: 'A fresh ephemeral key: the source of forward secrecy. Sent in clear and hashed into h.' },
+    'noise-ee': { label: 'ee', why: 'DH(ephemeral, ephemeral) → MixKey: the first cipher key k; from here on, everything is encrypted.' },
+    'noise-s': { label: 's', why: 'A static key, encrypted with k and hashed into h: the identity of the Noise endpoint, hidden from onlookers.' },
+    'noise-es': { label: 'es', why: 'DH(initiator ephemeral, responder static) → MixKey: only the holder of the responder’s static key can follow from here.' },
+    'noise-se': { label: 'se', why: 'DH(initiator static, responder ephemeral) → MixKey: authenticates the initiator’s static key.' },
+    'noise-payload': { label: 'payload', why: 'EncryptAndHash of the message payload: empty in message 1, the libp2p identity in messages 2 and 3. Its tag also proves h matches on both sides.' },
+    'identity-sign': { label: 'identity signature', why: 'libp2p binds the Noise static key to the peer id: the identity key signs “noise-libp2p-static-key:” ‖ static key.' },
+    'identity-verify': { label: 'identity check', why: 'The signature must verify with the key in the payload, and the peer id made from that key must be the one dialled.' },
+    split: { label: 'Split', why: 'Two transport keys from the final ck: k1 for initiator → responder, k2 for the other way; each direction counts its own nonces.' },
+  },
+};
+
+export const libp2pView: ProtocolView = {
+  id: 'libp2p',
+  label: 'libp2p',
+  transport: 'tcp',
+  dissect: (r: RecordView) => dissectLibp2p(r),
+  kindLabel: (r) => (r.rejected ? 'refused' : (LABELS[r.kind ?? ''] ?? r.kind ?? 'message')),
+  messageLabel: (r) => (r.kind === 'noise-transport' ? innerLabel(r.summary ?? '') : r.kind === 'multistream' ? (r.summary ?? '') : ''),
+  color: (r) => (r.rejected ? 'var(--k-rejected)' : (COLORS[r.kind ?? ''] ?? 'var(--k-ordinary)')),
+  facts: (r) => [
+    { label: 'connection', value: r.conn ?? '?' },
+    ...(r.peerId ? [{ label: 'peer id', value: r.peerId }] : []),
+    ...(r.streamOffset !== undefined ? [{ label: 'stream bytes', value: `${r.streamOffset}–${r.streamOffset + r.raw.length - 1} (${r.direction === 'out' ? 'sent' : 'received'})` }] : []),
+  ],
+  layerSteps: {
+    'handshake payload': 'DecryptAndHash with the current k and h as associated data: the identity protobuf',
+    'plaintext (yamux)': 'ChaCha20-Poly1305 with this direction’s transport key (from Split) and the message counter as nonce',
+  },
+  narrate,
+  keySchedule,
+  idle: 'Press Dial: your node connects over TCP, and every message — multistream, each Noise message, every encrypted yamux frame — stops here first, in both directions.',
+  hint: {
+    lead: 'Press Dial. A consensus client’s connection, as libp2p makes it over TCP:',
+    steps: [
+      { label: 'multistream', color: COLORS.multistream, text: '“/multistream/1.0.0”, then “/noise”: both sides agree on the security protocol.' },
+      { label: 'Noise → e', color: COLORS['noise-e'], text: 'your ephemeral X25519 key, in clear.' },
+      { label: 'Noise ← e, ee, s, es', color: COLORS['noise-e-ee-s-es'], text: 'the node’s ephemeral key, then — encrypted — its static key and its libp2p identity, signed.' },
+      { label: 'Noise → s, se', color: COLORS['noise-s-se'], text: 'your static key and identity. Both sides split into transport keys.' },
+      { label: 'encrypted', color: COLORS['noise-transport'], text: 'yamux streams inside Noise: ping’s 32 bytes come back, identify says what the node runs.' },
+    ],
+    after: 'Select a message (or use ↑ ↓): the Noise layer, then the decrypted payload or yamux frames, every byte named. The Keys tab shows h, ck and k after every token.',
+  },
+  legend: [
+    { label: 'multistream', color: COLORS.multistream },
+    { label: 'Noise handshake', color: COLORS['noise-e-ee-s-es'] },
+    { label: 'encrypted (yamux)', color: COLORS['noise-transport'] },
+    { label: 'refused', color: 'var(--k-rejected)' },
+  ],
+};
+
+/** "ping", "identify", "Window Update"…: the first thing inside an encrypted message. */
+function innerLabel(summary: string): string {
+  if (summary.includes('ping')) return 'ping';
+  if (summary.includes('identify')) return 'identify';
+  if (summary.includes('Go Away')) return 'Go Away';
+  if (summary.includes('/yamux/')) return 'muxer';
+  const m = /yamux (Data|Window Update|Ping)/.exec(summary);
+  return m ? m[1] : '';
+}
