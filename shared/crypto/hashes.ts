@@ -26,3 +26,29 @@ export function sha256d(data: Uint8Array): Uint8Array {
 
 /** Keccak-256 (the original padding, not NIST SHA3-256), as Ethereum uses it. */
 export const keccak256 = (data: Uint8Array): Uint8Array => keccak_256(data);
+
+/** A running Keccak-256 state (RLPx's egress/ingress MACs): absorb, read the digest so far, copy. */
+export interface KeccakState {
+  update(data: Uint8Array): KeccakState;
+  /** The digest of everything absorbed so far, without ending the state (into `out` when given). */
+  peek(out?: Uint8Array): Uint8Array;
+  copy(): KeccakState;
+}
+
+export function keccakState(from?: ReturnType<typeof keccak_256.create>): KeccakState {
+  const h = from ?? keccak_256.create();
+  const scratch = keccak_256.create();
+  const self: KeccakState = {
+    update(data) {
+      h.update(data);
+      return self;
+    },
+    peek(out = new Uint8Array(32)) {
+      h._cloneInto(scratch);
+      scratch.digestInto(out);
+      return out;
+    },
+    copy: () => keccakState(h.clone()),
+  };
+  return self;
+}
