@@ -12,6 +12,18 @@ import { listenTcp, nodeStreamTransport } from '../bridge/node-transport.ts';
 import { startExecutionLab, type ExecutionLab } from '../bridge/lab-execution.ts';
 import { toHex } from '../shared/bytes.ts';
 import { isStatus69 } from '../shared/eth/status.ts';
+import { coverageProblems } from '../shared/dissect.ts';
+import { dissectRlpx } from '../shared/rlpx/dissect.ts';
+
+/** Every record dissects without error, every layer's fields tile its bytes. */
+function expectDissected(records: RlpxRecord[]): void {
+  for (const r of records) {
+    const d = dissectRlpx(r.raw, r.rlpx, r.kind);
+    expect(d.error, `${r.kind}`).toBeUndefined();
+    expect(d.layers.length, r.kind).toBeGreaterThanOrEqual(2);
+    for (const l of d.layers) expect(coverageProblems(l), `${r.kind} / ${l.name}`).toEqual([]);
+  }
+}
 
 type OutcomeEvent = Extract<RlpxEvent, { type: 'outcome' }>;
 
@@ -55,6 +67,9 @@ describe('RLPx interop with ethereumjs', () => {
     expect(kinds).toContain('out:Status');
     expect(kinds).toContain('in:Status');
     expect(kinds.at(-1)).toBe('out:Disconnect');
+    expectDissected(d.records);
+    const status = dissectRlpx(d.records.find((r) => r.kind === 'Status' && r.direction === 'in')!.raw, d.records.find((r) => r.kind === 'Status' && r.direction === 'in')!.rlpx);
+    expect(status.layers.map((l) => l.name)).toEqual(['frame', 'header (decrypted)', 'frame-data (decrypted)', 'msg-data (snappy)', 'message (RLP)']);
     d.driver.close();
   });
 
@@ -92,6 +107,7 @@ describe('RLPx interop with ethereumjs', () => {
     // ethereumjs accepted our Status too (it emits 'status' only after validating ours).
     expect(toHex((await gotStatus).genesisHash)).toBe('d4e56740f876aef8c010b86a40d5f56745a118d0906a34e69aec8c0db1cb8fa3');
     expect(records.slice(0, 3).map((r) => `${r.direction}:${r.kind}`)).toEqual(['in:auth', 'out:ack', 'out:Hello']);
+    expectDissected(records);
     driver.close();
     listener.close();
   });
