@@ -134,7 +134,9 @@ export function dissectRlpx(raw: Uint8Array, detail?: RlpxDetail, kind?: string)
     layers.push(frameLayer(raw));
     layers.push(headerLayer(detail.headerPlain));
     const fp = detail.framePlain;
-    const size = (detail.headerPlain[0] << 16) | (detail.headerPlain[1] << 8) | detail.headerPlain[2];
+    const declared = (detail.headerPlain[0] << 16) | (detail.headerPlain[1] << 8) | detail.headerPlain[2];
+    const size = Math.min(declared, fp.length);
+    if (declared > fp.length) throw new Error(`frame-size ${declared} is larger than the ${fp.length} bytes of frame-data`);
     const frameFields: Field[] = [];
     const frameDataLayer: Layer = { name: 'frame-data (decrypted)', bytes: fp, fields: frameFields };
     layers.push(frameDataLayer);
