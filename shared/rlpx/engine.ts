@@ -328,7 +328,7 @@ export class RlpxEngine implements Engine<RlpxCommand, RlpxEvent> {
     const rec = this.record(c, 'out', auth.packet, 'auth', `auth (EIP-8, ${auth.packet.length} bytes) to ${toHex(c.remoteKey!.subarray(1, 9))}…`, now, 0, { layer: 'handshake', kind: 'auth', format: 'eip8', plaintext: auth.plaintext, rlpLength: auth.rlpLength! });
     rec.note = 'sent as soon as the TCP connection is up: the initiator speaks first';
     c.written += auth.packet.length;
-    this.trace(c, rec.seq, { step: 'ecdh', title: 'static-shared-secret = ECDH(our static key, their static key), x coordinate', inputs: [hex('remote static public key', c.remoteKey!.subarray(1))], outputs: [hex('static-shared-secret', staticShared, true)], spec: SPEC.handshake });
+    this.trace(c, rec.seq, { step: 'static-ecdh', title: 'static-shared-secret = ECDH(our static key, their static key), x coordinate', inputs: [hex('remote static public key', c.remoteKey!.subarray(1))], outputs: [hex('static-shared-secret', staticShared, true)], spec: SPEC.handshake });
     this.trace(c, rec.seq, { step: 'auth-sign', title: 'sig = sign(our ephemeral key, static-shared-secret ⊕ initiator-nonce)', inputs: [hex('initiator-nonce', c.nonce), hex('static-shared-secret ⊕ initiator-nonce', signed, true), hex('ephemeral public key', publicKey64(publicKeyOf(c.ephemeralKey, false)))], outputs: [hex('sig', auth.message.signature)], spec: SPEC.handshake });
     this.eciesTrace(c, rec.seq, 'encrypt', 'auth', auth.ecies, auth.packet.subarray(0, 2));
     this.emit({ type: 'message', conn: c.id, record: rec });
@@ -343,7 +343,7 @@ export class RlpxEngine implements Engine<RlpxCommand, RlpxEvent> {
     const rec = this.record(c, 'in', auth.packet, 'auth', `auth (${auth.format === 'eip8' ? `EIP-8 v${auth.message.version}` : 'pre-EIP-8'}, ${auth.packet.length} bytes) from ${toHex(auth.message.initiatorPublicKey.subarray(0, 8))}…`, now, offset, { layer: 'handshake', kind: 'auth', format: auth.format, plaintext: auth.plaintext, ...(auth.rlpLength !== undefined ? { rlpLength: auth.rlpLength } : {}) });
     rec.peerId = toHex(keccak256(auth.message.initiatorPublicKey));
     this.eciesTrace(c, rec.seq, 'decrypt', 'auth', auth.ecies, auth.format === 'eip8' ? auth.packet.subarray(0, 2) : new Uint8Array(0));
-    this.trace(c, rec.seq, { step: 'ecdh', title: 'static-shared-secret = ECDH(our static key, initiator\'s static key), x coordinate', inputs: [hex('initiator-pubk', auth.message.initiatorPublicKey)], outputs: [hex('static-shared-secret', v.staticShared, true)], spec: SPEC.handshake });
+    this.trace(c, rec.seq, { step: 'static-ecdh', title: 'static-shared-secret = ECDH(our static key, initiator\'s static key), x coordinate', inputs: [hex('initiator-pubk', auth.message.initiatorPublicKey)], outputs: [hex('static-shared-secret', v.staticShared, true)], spec: SPEC.handshake });
     this.trace(c, rec.seq, { step: 'auth-recover', title: 'initiator\'s ephemeral key = recover(sig, static-shared-secret ⊕ initiator-nonce)', inputs: [hex('sig', auth.message.signature), hex('static-shared-secret ⊕ initiator-nonce', v.signed, true)], outputs: [hex('initiator ephemeral public key', v.remoteEphemeralKey)], ok: true, spec: SPEC.handshake });
     this.emit({ type: 'message', conn: c.id, record: rec });
     // The ack.
@@ -367,7 +367,7 @@ export class RlpxEngine implements Engine<RlpxCommand, RlpxEvent> {
   }
 
   private startFrames(c: Connection, s: Secrets, initiatorNonce: Uint8Array, recipientNonce: Uint8Array, seq: number, now: number): void {
-    this.trace(c, seq, { step: 'ecdh', title: 'ephemeral-key = ECDH(our ephemeral key, their ephemeral key), x coordinate', inputs: [], outputs: [hex('ephemeral-key', s.ephemeralKey, true)], spec: SPEC.secrets });
+    this.trace(c, seq, { step: 'ephemeral-ecdh', title: 'ephemeral-key = ECDH(our ephemeral key, their ephemeral key), x coordinate', inputs: [], outputs: [hex('ephemeral-key', s.ephemeralKey, true)], spec: SPEC.secrets });
     this.trace(c, seq, {
       step: 'secrets', title: 'shared-secret, aes-secret, mac-secret (keccak256 chain)',
       inputs: [hex('initiator-nonce', initiatorNonce), hex('recipient-nonce', recipientNonce)],

@@ -2,11 +2,13 @@
 // here; adding a protocol adds a module and a line below, never a branch in a view.
 import { bitcoinView } from './bitcoin.ts';
 import { discv5View } from './discv5.ts';
+import { rlpxView } from './rlpx.ts';
 import type { ProtocolView, RecordView } from './types.ts';
 
 export const PROTOCOLS: Record<string, ProtocolView> = {
   discv5: discv5View,
   bitcoin: bitcoinView,
+  rlpx: rlpxView,
 };
 
 export type ProtocolId = keyof typeof PROTOCOLS;

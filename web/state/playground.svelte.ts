@@ -1,6 +1,7 @@
 // The page's session state (packets, notes, trace, Step, views, results), fed by the node worker's messages, read by the components; each protocol's own choices live in its class (discv5.svelte.ts, bitcoin.svelte.ts).
 // Components call its methods (callback props); nothing else talks to the worker.
-import { toHex } from '../../shared/bytes.ts';
+import { fromHex, toHex } from '../../shared/bytes.ts';
+import { publicKey64, publicKeyOf } from '../../shared/crypto/secp256k1.ts';
 import { logDistance } from '../../shared/kademlia/distance.ts';
 import { viewOf } from '../protocols/registry.ts';
 import type { Dissection } from '../../shared/dissect.ts';
@@ -15,8 +16,9 @@ import type { Action, CommandOutcome, ConformanceUpdate, FromWorker, WorkerBatch
 import { shortId } from '../lib/names.ts';
 
 export type { Discv5LabPeer as LabPeer } from '../../shared/lab.ts';
-import type { BitcoinLabPeer, Discv5LabPeer as LabPeer, LabPeerInfo } from '../../shared/lab.ts';
+import type { BitcoinLabPeer, Discv5LabPeer as LabPeer, ExecutionLabPeer, LabPeerInfo } from '../../shared/lab.ts';
 import { BitcoinState } from './bitcoin.svelte.ts';
+import { RlpxState } from './rlpx.svelte.ts';
 import { Discv5State, type LookupProgress } from './discv5.svelte.ts';
 export type { LookupProgress, TableBucket } from './discv5.svelte.ts';
 
@@ -45,6 +47,9 @@ export interface SessionView {
   traces: TraceRecord[];
   vectors?: Map<number, NonNullable<ReplayPacketInfo['vector']>>;
 }
+
+/** The protocols the side panel can act with. */
+export type ProtocolChoice = 'discv5' | 'bitcoin' | 'rlpx';
 
 export type ActionName = 'ping' | 'findnode' | 'talkreq' | 'drop' | 'lookup' | 'inbound' | 'handshake' | 'connect-in';
 
@@ -137,9 +142,11 @@ export class Playground {
 
   // ---------------------------------------------------------------- protocols
   /** The protocol the side panel acts with; every protocol's records share the one timeline. */
-  protocol = $state<'discv5' | 'bitcoin'>('discv5');
+  protocol = $state<ProtocolChoice>('discv5');
   /** Bitcoin's own choices (targets, network, the page's listener). */
   readonly bitcoin = new BitcoinState();
+  /** RLPx's own choices (execution node, goal, chain, the page's listener). */
+  readonly rlpx = new RlpxState();
   private readonly index = new Map<number, number>();
   private readonly endpointIds = new Map<string, string>();
   private noteId = 0;
@@ -183,6 +190,7 @@ export class Playground {
       const body = (await r.json()) as { peers?: LabPeerInfo[] };
       this.discv5.setLab((body.peers ?? []).filter((p): p is LabPeer => p.protocol === 'discv5' && typeof p.enr === 'string' && typeof p.nodeId === 'string'));
       this.bitcoin.setLab((body.peers ?? []).filter((p): p is BitcoinLabPeer => p.protocol === 'bitcoin' && typeof p.ip === 'string' && Number.isInteger(p.tcp)));
+      this.rlpx.setLab((body.peers ?? []).filter((p): p is ExecutionLabPeer => p.protocol === 'execution' && typeof p.enode === 'string' && Number.isInteger(p.tcp)));
     } catch (e) {
       this.discv5.labError = `could not load the lab list: ${(e as Error).message}`;
       if (!this.discv5.choice) this.discv5.choice = 'custom';
@@ -401,8 +409,10 @@ export class Playground {
   // ---------------------------------------------------------------- targets & names
 
   nameOf(nodeId: string | undefined, endpoint?: Endpoint): string {
-    const btcLab = !nodeId && endpoint ? this.bitcoin.labAt(endpoint) : undefined;
+    const btcLab = !nodeId && endpoint ? (this.bitcoin.labAt(endpoint) ?? this.rlpx.labAt(endpoint)) : undefined;
     if (btcLab) return btcLab.name;
+    const elLab = nodeId ? this.rlpx.lab.find((p) => p.nodeId === nodeId) : undefined;
+    if (elLab) return elLab.name;
     const id = nodeId ?? (endpoint ? this.endpointIds.get(endpointKey(endpoint)) : undefined);
     if (id && this.identity && id === this.identity.nodeId) return 'you';
     const lab = id ? this.discv5.lab.find((p) => p.nodeId === id) : endpoint ? this.discv5.lab.find((p) => p.ip === endpoint.ip && p.udp === endpoint.port) : undefined;
@@ -429,7 +439,7 @@ export class Playground {
     const addLane = (key: string, endpoint?: Endpoint) => {
       if (seen.has(key)) return;
       seen.add(key);
-      if (key.startsWith('tcp:') && endpoint) return void lanes.push({ key, ...this.bitcoin.laneName(endpoint) });
+      if (key.startsWith('tcp:') && endpoint) return void lanes.push({ key, ...(this.rlpx.laneName(endpoint) ?? this.bitcoin.laneName(endpoint)) });
       const lab = this.discv5.lab.find((l) => l.nodeId === key);
       const name = this.nameOf(/^[0-9a-f]{64}$/.test(key) ? key : undefined, endpoint);
       const sub = lab ? `${lab.ip}:${lab.udp}` : endpoint ? endpointKey(endpoint) : '';
@@ -599,9 +609,85 @@ export class Playground {
 
   // ---------------------------------------------------------------- Bitcoin actions
 
-  setProtocol(p: 'discv5' | 'bitcoin'): void {
+  setProtocol(p: ProtocolChoice): void {
     this.protocol = p;
     this.result = undefined;
+  }
+
+  // ---------------------------------------------------------------- RLPx actions
+
+  /** auth/ack, Hello and Status (or Ping) with the chosen execution node. */
+  rlpxHandshake(): void {
+    const t = this.rlpx.target;
+    if (!t.ok) {
+      this.inputError = { ...this.inputError, target: t.reason };
+      return;
+    }
+    if (!this.connected) {
+      this.result = { action: 'handshake', ok: false, text: 'not connected to the bridge: nothing was sent (it reconnects by itself)' };
+      return;
+    }
+    const id = ++this.commandId;
+    this.pending.set(id, 'handshake');
+    this.busy = { ...this.busy, handshake: true };
+    this.result = undefined;
+    this.inputError = { ...this.inputError, target: undefined };
+    if (this.view !== 'live') this.view = 'live';
+    this.post({ type: 'rlpx-handshake', id, target: t.text, goal: this.rlpx.goal, network: this.rlpx.network });
+  }
+
+  /** Aims the page at an execution node from its enode and switches the side panel to RLPx. */
+  openRlpxTo(enode: string): boolean {
+    const r = this.rlpx.setTargetFromEnode(enode);
+    if (!r.ok) {
+      this.inputError = { ...this.inputError, target: r.reason };
+      return false;
+    }
+    this.setProtocol('rlpx');
+    return true;
+  }
+
+  /** Opens the page's TCP listener for RLPx, then asks the chosen lab node to dial it (its auth is encrypted to your node key). */
+  async askRlpxToConnect(): Promise<void> {
+    const t = this.rlpx.target;
+    if (!t.ok || !t.labPeer) {
+      this.result = { action: 'connect-in', ok: false, text: 'choose an execution lab node: only lab nodes can be asked to connect to you' };
+      return;
+    }
+    if (!this.connected || !this.privateKeyHex) {
+      this.result = { action: 'connect-in', ok: false, text: 'not connected to the bridge: nothing was sent' };
+      return;
+    }
+    if (this.view !== 'live') this.view = 'live';
+    this.busy = { ...this.busy, 'connect-in': true };
+    this.result = undefined;
+    try {
+      const id = ++this.commandId;
+      const l = await new Promise<Extract<FromWorker, { type: 'btc-listening' }>>((resolve) => {
+        this.listenWaiters.set(id, resolve);
+        this.post({ type: 'rlpx-listen', id, network: this.rlpx.network });
+      });
+      if (l.error || !l.ip || !l.port) {
+        this.result = { action: 'connect-in', ok: false, text: `could not open your TCP listener on the bridge: ${l.error ?? 'no address'}` };
+        return;
+      }
+      this.rlpx.listening = { ip: l.ip, port: l.port };
+      this.rlpx.dialler = t.labPeer.name;
+      const key = toHex(publicKey64(publicKeyOf(fromHex(this.privateKeyHex), false)));
+      const r = await fetch(`/lab/connect?token=${encodeURIComponent(this.token)}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ peer: t.labPeer.name, ip: l.ip, port: l.port, key }),
+      });
+      const body = (await r.json().catch(() => ({}))) as { ok?: boolean; rttMs?: number; error?: string; clientId?: string; statusVersion?: number };
+      this.result = r.ok && body.ok
+        ? { action: 'connect-in', ok: true, text: `${t.labPeer.name} dialled your listener ${l.ip}:${l.port}: auth, ack, Hello and eth/${body.statusVersion ?? '?'} Status with your node (it saw ${body.clientId ?? '?'})`, ...(body.rttMs !== undefined ? { rttMs: body.rttMs } : {}) }
+        : { action: 'connect-in', ok: false, text: body.error ?? `the bridge answered ${r.status}` };
+    } catch (e) {
+      this.result = { action: 'connect-in', ok: false, text: `could not reach the bridge: ${(e as Error).message}` };
+    } finally {
+      this.busy = { ...this.busy, 'connect-in': false };
+    }
   }
 
   /** version/verack with the chosen Bitcoin lab node or host. */
