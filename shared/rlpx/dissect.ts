@@ -67,11 +67,12 @@ function authBodyLayer(d: Extract<RlpxDetail, { layer: 'handshake' }>): Layer {
     const docs = d.kind === 'auth'
       ? [['sig', 'r ‖ s ‖ v over static-shared-secret ⊕ initiator-nonce, made with the initiator\'s ephemeral key: the recipient recovers that key from it.'], ['initiator-pubk', 'The initiator\'s static public key (64 bytes).'], ['initiator-nonce', 'Random, 32 bytes: mixed into the secrets.'], ['auth-vsn', 'Handshake version: 4. A higher one is accepted (EIP-8).']]
       : [['recipient-ephemeral-pubk', 'The recipient\'s ephemeral public key (64 bytes): ECDH with the initiator\'s gives ephemeral-key.'], ['recipient-nonce', 'Random, 32 bytes: mixed into the secrets.'], ['ack-vsn', 'Handshake version: 4. A higher one is accepted (EIP-8).']];
-    fields.push(namedList(list, { name: d.kind, meaning: `The ${d.kind} as an RLP list (EIP-8).`, spec: SPEC.eip8 }, (i, it) => {
+    const body = namedList(list, { name: d.kind, meaning: `The ${d.kind} as an RLP list (EIP-8).`, spec: SPEC.eip8 }, (i, it) => {
       const doc = docs[i];
       if (!doc) return EXTRA_ELEMENT(i, SPEC.eip8);
       return { name: doc[0], meaning: doc[1], spec: SPEC.handshake, ...(it.kind === 'bytes' ? { value: doc[0].endsWith('vsn') ? String(it.value.reduce((a, b) => a * 256 + b, 0)) : hexv(it.value) } : {}) };
-    }));
+    });
+    fields.push(...(body.children ?? [body]));
     if (list.length < p.length) fields.push(field('padding', list.length, p.length - list.length, `${p.length - list.length} bytes`, 'EIP-8: random padding (at least 100 bytes) so the message size gives nothing away; ignored by the reader.', SPEC.eip8));
   } catch {
     // fall through: shown as unread
@@ -114,7 +115,8 @@ function messageLayer(name: string, item: RlpItem, payload: Uint8Array, negotiat
   else if (name === 'Disconnect') f = disconnectFields(item);
   else if (name === 'Status' && negotiated) f = statusFields(item, negotiated);
   else f = rlpStructure(item, name);
-  return { name: 'message (RLP)', bytes: payload, fields: [f] };
+  // The list's prefix and elements are the layer's top-level fields (each element unfolds further).
+  return { name: 'message (RLP)', bytes: payload, fields: f.children?.length ? f.children : [f], note: `${name}: ${f.value}` };
 }
 
 export function dissectRlpx(raw: Uint8Array, detail?: RlpxDetail, kind?: string): Dissection {
