@@ -113,7 +113,7 @@ describe('EIP-8 auth and ack vectors', () => {
 
 /** go's fakeHash: writes ignored, the digest always 32 bytes of 0x01. */
 const fakeMac = (): KeccakState => {
-  const self: KeccakState = { update: () => self, peek: (out = new Uint8Array(32)) => out.fill(1), copy: () => self };
+  const self: KeccakState = { update: () => self, peek: (out = new Uint8Array(32)) => out.fill(1), copy: () => self, copyTo: () => self };
   return self;
 };
 

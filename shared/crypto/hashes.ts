@@ -33,22 +33,32 @@ export interface KeccakState {
   /** The digest of everything absorbed so far, without ending the state (into `out` when given). */
   peek(out?: Uint8Array): Uint8Array;
   copy(): KeccakState;
+  /** Makes `target` a copy of this state, reusing its memory (when it is a state made here). */
+  copyTo(target: KeccakState): KeccakState;
 }
 
-export function keccakState(from?: ReturnType<typeof keccak_256.create>): KeccakState {
-  const h = from ?? keccak_256.create();
-  const scratch = keccak_256.create();
-  const self: KeccakState = {
-    update(data) {
-      h.update(data);
-      return self;
-    },
-    peek(out = new Uint8Array(32)) {
-      h._cloneInto(scratch);
-      scratch.digestInto(out);
-      return out;
-    },
-    copy: () => keccakState(h.clone()),
-  };
-  return self;
+type NobleKeccak = ReturnType<typeof keccak_256.create>;
+
+class RunningKeccak implements KeccakState {
+  private readonly scratch: NobleKeccak = keccak_256.create();
+  constructor(readonly h: NobleKeccak = keccak_256.create()) {}
+  update(data: Uint8Array): KeccakState {
+    this.h.update(data);
+    return this;
+  }
+  peek(out = new Uint8Array(32)): Uint8Array {
+    this.h._cloneInto(this.scratch);
+    this.scratch.digestInto(out);
+    return out;
+  }
+  copy(): KeccakState {
+    return new RunningKeccak(this.h.clone());
+  }
+  copyTo(target: KeccakState): KeccakState {
+    if (!(target instanceof RunningKeccak)) return this.copy();
+    this.h._cloneInto(target.h);
+    return target;
+  }
 }
+
+export const keccakState = (): KeccakState => new RunningKeccak();

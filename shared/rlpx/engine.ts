@@ -379,7 +379,7 @@ export class RlpxEngine implements Engine<RlpxCommand, RlpxEvent> {
       inputs: [], outputs: [hex('egress-mac digest', s.egressMacDigest, true, `(mac-secret ⊕ ${c.direction === 'outbound' ? 'recipient' : 'initiator'}-nonce) ‖ ${c.direction === 'outbound' ? 'auth' : 'ack'} as sent`), hex('ingress-mac digest', s.ingressMacDigest, true, `(mac-secret ⊕ ${c.direction === 'outbound' ? 'initiator' : 'recipient'}-nonce) ‖ ${c.direction === 'outbound' ? 'ack' : 'auth'} as received`)],
       spec: SPEC.mac,
     });
-    c.codec = new FrameCodec(s);
+    c.codec = new FrameCodec(s, true);
     c.phase = 'frames';
     this.sendMessage(c, P2P_IDS.hello, encodeHello({ protocolVersion: P2P_VERSION, clientId: this.config.clientId ?? 'handshake-lab/0.1.0', capabilities: this.config.capabilities ?? DEFAULT_CAPS, listenPort: this.config.listenPort ?? 0, nodeId: this.publicKey }), now, 'Hello');
     c.sentHello = true;
@@ -412,7 +412,7 @@ export class RlpxEngine implements Engine<RlpxCommand, RlpxEvent> {
   private frameTrace(c: Connection, seq: number, way: 'egress' | 'ingress', k: FrameCrypto, wire: Uint8Array): void {
     this.trace(c, seq, {
       step: 'frame-mac', title: `${way} frame: AES-256-CTR (one running keystream) and the keccak MAC (digest ⊕ AES-256-ECB(mac-secret, digest))`,
-      inputs: [hex(`${way}-mac digest before`, k.macBefore, true), hex('header (plaintext)', k.headerPlain)],
+      inputs: [...(k.macBefore ? [hex(`${way}-mac digest before`, k.macBefore, true)] : []), hex('header (plaintext)', k.headerPlain)],
       outputs: [hex('header-ciphertext', wire.subarray(0, 16)), hex('header-mac', k.headerMac), hex('frame-mac', k.frameMac)],
       ok: true, spec: SPEC.mac,
     });

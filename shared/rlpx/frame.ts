@@ -30,14 +30,30 @@ export interface FrameCrypto {
   headerMac: Uint8Array;
   framePlain: Uint8Array;
   frameMac: Uint8Array;
-  /** The MAC state's digest before this frame. */
-  macBefore: Uint8Array;
+  /** The MAC state's digest before this frame (when traced). */
+  macBefore?: Uint8Array;
 }
 
 class Direction {
   readonly ctr: AesCtrStream;
+  /** A second state to check a MAC on before the real one moves (swapped in when it verifies). */
+  private spare: KeccakState;
   constructor(aesSecret: Uint8Array, public mac: KeccakState, private readonly ecb: (b: Uint8Array, out?: Uint8Array) => Uint8Array) {
     this.ctr = aesCtrStream(aesSecret, new Uint8Array(16));
+    this.spare = mac.copy();
+  }
+  /** A copy of the MAC state to compute on; commit() makes it the state. */
+  trial(): KeccakState {
+    this.spare = this.mac.copyTo(this.spare);
+    return this.spare;
+  }
+  commit(state: KeccakState): void {
+    if (state !== this.spare) {
+      this.mac = state;
+      return;
+    }
+    this.spare = this.mac;
+    this.mac = state;
   }
   /** header-mac = digest after update(aes(mac-secret, digest[:16]) ⊕ header-ciphertext). */
   headerMac(state: KeccakState, headerCipher: Uint8Array): Uint8Array {
@@ -69,7 +85,8 @@ export class FrameCodec {
   private pendingHeaderMac: Uint8Array | undefined;
   private pendingMacBefore: Uint8Array | undefined;
 
-  constructor(keys: FrameKeys) {
+  /** `trace`: keep each read frame's MAC digest before it (the key-schedule view shows it). */
+  constructor(keys: FrameKeys, private readonly trace = false) {
     const ecb = aesEcbKey(keys.macSecret);
     this.egress = new Direction(keys.aesSecret, keys.egressMac, ecb);
     this.ingress = new Direction(keys.aesSecret, keys.ingressMac, ecb);
@@ -114,12 +131,12 @@ export class FrameCodec {
     if (this.pendingSize !== undefined) return err('unexpected', 'header', 'a frame body is due, not a header');
     if (bytes.length !== HEADER_SIZE) return err('bad-length', 'header', `a header and its MAC are ${HEADER_SIZE} bytes, got ${bytes.length}`);
     const cipher = bytes.subarray(0, 16);
-    const state = this.ingress.mac.copy();
-    const macBefore = state.peek();
+    const state = this.ingress.trial();
+    const macBefore = this.trace ? state.peek() : undefined;
     const mac = this.ingress.headerMac(state, cipher);
     if (!macsEqual(mac, bytes, 16)) return err('bad-signature', 'header-mac', 'the header MAC does not match: the bytes were altered, or the keys differ — the connection cannot go on');
     // Verified: now the session moves on.
-    this.ingress.mac = state;
+    this.ingress.commit(state);
     const headerPlain = this.ingress.ctr.xor(cipher);
     const size = (headerPlain[0] << 16) | (headerPlain[1] << 8) | headerPlain[2];
     this.pendingSize = size;
@@ -136,12 +153,12 @@ export class FrameCodec {
     const padded = paddedSize(size);
     if (bytes.length !== padded + 16) return err('bad-length', 'frame', `the frame body and its MAC are ${padded + 16} bytes, got ${bytes.length}`);
     const cipher = bytes.subarray(0, padded);
-    const state = this.ingress.mac.copy();
+    const state = this.ingress.trial();
     const mac = this.ingress.frameMac(state, cipher);
     if (!macsEqual(mac, bytes, padded)) return err('bad-signature', 'frame-mac', 'the frame MAC does not match: the bytes were altered, or the keys differ — the connection cannot go on');
-    this.ingress.mac = state;
+    this.ingress.commit(state);
     const framePlain = this.ingress.ctr.xor(cipher);
-    const crypto: FrameCrypto = { headerPlain: this.pendingHeader!, headerMac: this.pendingHeaderMac!, framePlain, frameMac: mac.slice(), macBefore: this.pendingMacBefore! };
+    const crypto: FrameCrypto = { headerPlain: this.pendingHeader!, headerMac: this.pendingHeaderMac!, framePlain, frameMac: mac.slice(), ...(this.pendingMacBefore ? { macBefore: this.pendingMacBefore } : {}) };
     this.pendingSize = this.pendingHeader = this.pendingHeaderMac = this.pendingMacBefore = undefined;
     return ok({ frameData: framePlain.subarray(0, size), crypto });
   }
