@@ -213,7 +213,10 @@ export class RlpxEngine implements Engine<RlpxCommand, RlpxEvent> {
   private command(cmd: RlpxCommand, now: number): void {
     if (cmd.type === 'close') {
       const c = this.conns.get(cmd.conn);
-      if (c) this.close(c);
+      if (!c) return;
+      // A polite goodbye when frames are up: "client quitting".
+      if (c.phase === 'frames') this.disconnect(c, 0x08, now);
+      this.close(c, 'closed by you');
       return;
     }
     const id = cmd.conn ?? `rlpx-${this.nextConn++}`;

@@ -70,6 +70,14 @@ describe('RLPx in the browser', () => {
     for (const step of ['ecies-encrypt', 'ecies-decrypt', 'secrets', 'mac-init']) await page.locator(`[data-testid=key-schedule] [data-step=${step}]`).first().waitFor({ timeout: 10_000 });
     await contains(page.getByTestId('key-schedule'), 'aes-secret');
     await page.screenshot({ path: artifact('e2e-rlpx-1-status.png') });
+    // Connect again at once: the open connection says goodbye first, so the node does not refuse
+    // a second one from the same key ("already connected").
+    await page.evaluate(() => document.querySelector('[data-testid=rlpx-result] [data-ok]')?.remove());
+    await page.getByTestId('rlpx-connect').click();
+    await page.waitForSelector('[data-testid=rlpx-result] [data-action=handshake][data-ok]', { timeout: 30_000 });
+    await contains(page.getByTestId('rlpx-result'), /SUCCESS: Hello and Status both ways/);
+    await expect.poll(async () => (await rows(page)).filter((r) => r === 'in:Status').length).toBe(2);
+    expect(await rows(page)).toContain('out:Disconnect');
   }, 90_000);
 
   it('Step mode: auth is held with its narration, then each message one press at a time', async () => {

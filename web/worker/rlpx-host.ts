@@ -33,6 +33,8 @@ export class RlpxHost {
   private readonly waiting = new Map<string, (r: HandshakeResult) => void>();
   private readonly peers = new Map<string, Endpoint>();
   private readonly firstSeq = new Map<string, number>();
+  /** Our open connection to each endpoint (a node takes one connection per node key). */
+  private readonly byEndpoint = new Map<string, { conn: string; chain: ChainName }>();
   private nextConn = 1;
 
   constructor(private readonly deps: RlpxHostDeps) {}
@@ -64,10 +66,16 @@ export class RlpxHost {
     const t = parseRlpxTarget(targetText);
     if (!t.ok) return Promise.resolve({ ok: false, reason: `invalid target: ${t.error.reason}` });
     const conn = `rlpx-${this.nextConn++}`;
+    const to = { ip: t.value.ip, port: t.value.tcp };
+    // A node refuses a second connection from the same key (Disconnect "already connected"):
+    // the one still open from the last Connect says goodbye first.
+    const before = this.byEndpoint.get(endpointKey(to));
+    if (before) this.engines.get(before.chain)?.driver.command({ type: 'close', conn: before.conn });
+    this.byEndpoint.set(endpointKey(to), { conn, chain });
     const { driver } = this.engineFor(chain);
     return new Promise((resolve) => {
       this.waiting.set(conn, resolve);
-      driver.command({ type: 'connect', to: { ip: t.value.ip, port: t.value.tcp }, remoteKey: t.value.publicKey, conn, goal, timeoutMs: TIMEOUT_MS });
+      driver.command({ type: 'connect', to, remoteKey: t.value.publicKey, conn, goal, timeoutMs: TIMEOUT_MS });
     });
   }
 
@@ -113,6 +121,7 @@ export class RlpxHost {
         this.deps.note('info', `TCP connection ${e.conn} closed${e.reason === 'by-us' ? ' by your node' : ` (${e.reason})`}`, lane);
         this.peers.delete(e.conn);
         this.firstSeq.delete(e.conn);
+        if (peer && this.byEndpoint.get(endpointKey(peer))?.conn === e.conn) this.byEndpoint.delete(endpointKey(peer));
         break;
     }
   }
