@@ -24,6 +24,7 @@ import { encodeFrameData } from '../shared/rlpx/messages.ts';
 import { secureRandom } from '../shared/random.ts';
 import { toHex } from '../shared/bytes.ts';
 import { launchChromium, startApp } from '../test/e2e/harness.ts';
+import { pageHandshake } from './page-handshake.ts';
 import { benchArgs, fmt, latency, median, printLatency, quantile, rate, withLimit } from './stats.ts';
 
 const { samples: SAMPLES, rounds: ROUNDS, roundMs: ROUND_MS } = benchArgs({ samples: 30, quickSamples: 12, minSamples: 6 });
@@ -172,28 +173,8 @@ async function ethjsDials(dialer: ExecutionNode, enode: string): Promise<number>
 // ---------------------------------------------------------------- (3) the browser
 
 /** One Connect from the page to the lab node `name`: the engine's own measure, observed in the page. */
-async function browserConnect(page: Page, name: string): Promise<number> {
-  const ms = await page.evaluate<string>(`new Promise((resolve, reject) => {
-    document.querySelector('[data-testid=protocol-rlpx]')?.click();
-    queueMicrotask(() => {
-      const radio = document.querySelector('[data-testid="rlpx-lab-' + ${JSON.stringify(name)} + '"]');
-      if (!radio) return reject(new Error('no radio for ' + ${JSON.stringify(name)}));
-      radio.click();
-      document.querySelector('[data-testid=rlpx-result] [data-ok]')?.remove();
-      const observer = new MutationObserver(() => {
-        const ok = document.querySelector('[data-action=handshake][data-ok=true] [data-testid=rlpx-rtt]');
-        const bad = document.querySelector('[data-action=handshake][data-ok=false]');
-        if (!ok && !bad) return;
-        observer.disconnect();
-        if (ok) resolve(ok.getAttribute('data-ms'));
-        else reject(new Error(bad.textContent));
-      });
-      observer.observe(document.body, { childList: true, subtree: true, attributes: true });
-      queueMicrotask(() => document.querySelector('[data-testid=rlpx-connect]').click());
-    });
-  })`);
-  return Number(ms);
-}
+const browserConnect = (page: Page, name: string): Promise<number> =>
+  pageHandshake(page, { protocol: 'rlpx', radio: `[data-testid="rlpx-lab-${name}"]`, result: 'rlpx-result', rtt: 'rlpx-rtt', button: 'rlpx-connect' });
 
 /** Connections stay open 5 s after Status in the page and a tunnel holds 8: 6 per page. */
 const PER_PAGE = 6;

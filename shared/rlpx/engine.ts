@@ -8,6 +8,7 @@ import { keccak256 } from '../crypto/hashes.ts';
 import { publicKey64, publicKeyFrom64, publicKeyOf, randomPrivateKey } from '../crypto/secp256k1.ts';
 import { emptyOutput, type ConnectionId, type Engine, type EngineInput, type EngineOutput, type Transmit, type WireRecord } from '../engine.ts';
 import { WireError } from '../errors.ts';
+import { earliestDeadline, routeStreamInput, type StreamHandlers } from '../stream-engine.ts';
 import { ByteQueue } from '../framing.ts';
 import type { RandomSource } from '../random.ts';
 import type { TraceRecord, TraceValue } from '../trace.ts';
@@ -162,29 +163,15 @@ export class RlpxEngine implements Engine<RlpxCommand, RlpxEvent> {
     return this.conns.size;
   }
 
+  private readonly handlers: StreamHandlers<RlpxCommand> = {
+    command: (cmd, now) => this.command(cmd, now),
+    opened: (conn, remote, direction, now) => this.opened(conn, remote, direction, now),
+    data: (conn, bytes, now) => this.data(conn, bytes, now),
+    ended: (conn, why, now, reason, closeOurSide) => this.ended(conn, why, now, reason, closeOurSide),
+  };
+
   handle(input: EngineInput<RlpxCommand>, now: number): EngineOutput<RlpxEvent> {
-    switch (input.type) {
-      case 'command':
-        this.command(input.command, now);
-        break;
-      case 'stream-opened':
-        this.opened(input.conn, input.remote, input.direction, now);
-        break;
-      case 'stream-data':
-        this.data(input.conn, input.bytes, now);
-        break;
-      case 'stream-remote-ended':
-        this.ended(input.conn, 'the peer closed the connection', now, 'closed', true);
-        break;
-      case 'stream-closed':
-        this.ended(input.conn, `connection ${input.reason}${input.detail ? ` (${input.detail})` : ''}`, now, input.reason);
-        break;
-      case 'stream-failed':
-        this.ended(input.conn, `connect: ${input.reason}${input.detail && (input.reason === 'error' || input.reason === 'policy') ? ` (${input.detail})` : ''}`, now, input.reason);
-        break;
-      case 'datagram':
-        break;
-    }
+    routeStreamInput(input, now, this.handlers);
     return this.flush();
   }
 
@@ -203,10 +190,9 @@ export class RlpxEngine implements Engine<RlpxCommand, RlpxEvent> {
   }
 
   nextDeadline(): number | undefined {
-    let next: number | undefined;
-    for (const c of this.conns.values()) if (c.deadline !== undefined && (next === undefined || c.deadline < next)) next = c.deadline;
-    return next;
+    return earliestDeadline(this.conns.values());
   }
+
 
   // ---------------------------------------------------------------- connections
 

@@ -619,6 +619,11 @@ export class Playground {
   /** auth/ack, Hello and Status (or Ping) with the chosen execution node. */
   rlpxHandshake(): void {
     const t = this.rlpx.target;
+    this.startHandshake(t, (id) => ({ type: 'rlpx-handshake', id, target: t.ok ? t.text : '', goal: this.rlpx.goal, network: this.rlpx.network }));
+  }
+
+  /** A stream protocol's handshake from the side panel: checks the target and the bridge, then asks the worker. */
+  private startHandshake(t: { ok: true } | { ok: false; reason: string }, message: (id: number) => ToWorker): void {
     if (!t.ok) {
       this.inputError = { ...this.inputError, target: t.reason };
       return;
@@ -633,7 +638,7 @@ export class Playground {
     this.result = undefined;
     this.inputError = { ...this.inputError, target: undefined };
     if (this.view !== 'live') this.view = 'live';
-    this.post({ type: 'rlpx-handshake', id, target: t.text, goal: this.rlpx.goal, network: this.rlpx.network });
+    this.post(message(id));
   }
 
   /** Aims the page at an execution node from its enode and switches the side panel to RLPx. */
@@ -658,56 +663,24 @@ export class Playground {
       this.result = { action: 'connect-in', ok: false, text: 'not connected to the bridge: nothing was sent' };
       return;
     }
-    if (this.view !== 'live') this.view = 'live';
-    this.busy = { ...this.busy, 'connect-in': true };
-    this.result = undefined;
-    try {
-      const id = ++this.commandId;
-      const l = await new Promise<Extract<FromWorker, { type: 'btc-listening' }>>((resolve) => {
-        this.listenWaiters.set(id, resolve);
-        this.post({ type: 'rlpx-listen', id, network: this.rlpx.network });
-      });
-      if (l.error || !l.ip || !l.port) {
-        this.result = { action: 'connect-in', ok: false, text: `could not open your TCP listener on the bridge: ${l.error ?? 'no address'}` };
-        return;
-      }
-      this.rlpx.listening = { ip: l.ip, port: l.port };
-      this.rlpx.dialler = t.labPeer.name;
-      const key = toHex(publicKey64(publicKeyOf(fromHex(this.privateKeyHex), false)));
-      const r = await fetch(`/lab/connect?token=${encodeURIComponent(this.token)}`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ peer: t.labPeer.name, ip: l.ip, port: l.port, key }),
-      });
-      const body = (await r.json().catch(() => ({}))) as { ok?: boolean; rttMs?: number; error?: string; clientId?: string; statusVersion?: number };
-      this.result = r.ok && body.ok
-        ? { action: 'connect-in', ok: true, text: `${t.labPeer.name} dialled your listener ${l.ip}:${l.port}: auth, ack, Hello and eth/${body.statusVersion ?? '?'} Status with your node (it saw ${body.clientId ?? '?'})`, ...(body.rttMs !== undefined ? { rttMs: body.rttMs } : {}) }
-        : { action: 'connect-in', ok: false, text: body.error ?? `the bridge answered ${r.status}` };
-    } catch (e) {
-      this.result = { action: 'connect-in', ok: false, text: `could not reach the bridge: ${(e as Error).message}` };
-    } finally {
-      this.busy = { ...this.busy, 'connect-in': false };
-    }
+    const labPeer = t.labPeer;
+    await this.askLabToDial({
+      listen: (id) => ({ type: 'rlpx-listen', id, network: this.rlpx.network }),
+      peer: labPeer.name,
+      // Its auth is encrypted to your node key: the browser node's key, one identity for discovery and RLPx.
+      key: toHex(publicKey64(publicKeyOf(fromHex(this.privateKeyHex), false))),
+      listening: (l) => {
+        this.rlpx.listening = l;
+        this.rlpx.dialler = labPeer.name;
+      },
+      success: (l, body: { clientId?: string; statusVersion?: number }) => `${labPeer.name} dialled your listener ${l.ip}:${l.port}: auth, ack, Hello and eth/${body.statusVersion ?? '?'} Status with your node (it saw ${body.clientId ?? '?'})`,
+    });
   }
 
   /** version/verack with the chosen Bitcoin lab node or host. */
   btcHandshake(): void {
     const t = this.bitcoin.target;
-    if (!t.ok) {
-      this.inputError = { ...this.inputError, target: t.reason };
-      return;
-    }
-    if (!this.connected) {
-      this.result = { action: 'handshake', ok: false, text: 'not connected to the bridge: nothing was sent (it reconnects by itself)' };
-      return;
-    }
-    const id = ++this.commandId;
-    this.pending.set(id, 'handshake');
-    this.busy = { ...this.busy, handshake: true };
-    this.result = undefined;
-    this.inputError = { ...this.inputError, target: undefined };
-    if (this.view !== 'live') this.view = 'live';
-    this.post({ type: 'btc-handshake', id, target: t.text, network: t.network });
+    this.startHandshake(t, (id) => ({ type: 'btc-handshake', id, target: t.ok ? t.text : '', network: t.ok ? t.network : this.bitcoin.network }));
   }
 
   /** Opens the page's TCP listener on the bridge (once), then asks the chosen lab node to dial it: you are the recipient. */
@@ -721,6 +694,23 @@ export class Playground {
       this.result = { action: 'connect-in', ok: false, text: 'not connected to the bridge: nothing was sent' };
       return;
     }
+    const labPeer = t.labPeer;
+    await this.askLabToDial({
+      listen: (id) => ({ type: 'btc-listen', id, network: t.network }),
+      peer: labPeer.name,
+      listening: (l) => {
+        this.bitcoin.listening = l;
+        this.bitcoin.dialler = labPeer.name;
+      },
+      success: (l, body: { version?: number; agent?: string }) => `${labPeer.name} dialled your listener ${l.ip}:${l.port} and completed version/verack with your node (it saw ${body.agent ?? '?'}, protocol ${body.version ?? '?'})`,
+    });
+  }
+
+  /**
+   * The recipient role, for any stream protocol: opens the page's TCP listener on the bridge (once;
+   * aimed at the protocol that asks), then has a lab node dial it (POST /lab/connect).
+   */
+  private async askLabToDial<Body>(o: { listen: (id: number) => ToWorker; peer: string; key?: string; listening: (l: Endpoint) => void; success: (l: Endpoint, body: Body) => string }): Promise<void> {
     if (this.view !== 'live') this.view = 'live';
     this.busy = { ...this.busy, 'connect-in': true };
     this.result = undefined;
@@ -728,22 +718,22 @@ export class Playground {
       const id = ++this.commandId;
       const l = await new Promise<Extract<FromWorker, { type: 'btc-listening' }>>((resolve) => {
         this.listenWaiters.set(id, resolve);
-        this.post({ type: 'btc-listen', id, network: t.network });
+        this.post(o.listen(id));
       });
       if (l.error || !l.ip || !l.port) {
         this.result = { action: 'connect-in', ok: false, text: `could not open your TCP listener on the bridge: ${l.error ?? 'no address'}` };
         return;
       }
-      this.bitcoin.listening = { ip: l.ip, port: l.port };
-      this.bitcoin.dialler = t.labPeer.name;
+      const at = { ip: l.ip, port: l.port };
+      o.listening(at);
       const r = await fetch(`/lab/connect?token=${encodeURIComponent(this.token)}`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ peer: t.labPeer.name, ip: l.ip, port: l.port }),
+        body: JSON.stringify({ peer: o.peer, ip: l.ip, port: l.port, ...(o.key ? { key: o.key } : {}) }),
       });
-      const body = (await r.json().catch(() => ({}))) as { ok?: boolean; rttMs?: number; error?: string; version?: number; agent?: string };
+      const body = (await r.json().catch(() => ({}))) as Body & { ok?: boolean; rttMs?: number; error?: string };
       this.result = r.ok && body.ok
-        ? { action: 'connect-in', ok: true, text: `${t.labPeer.name} dialled your listener ${l.ip}:${l.port} and completed version/verack with your node (it saw ${body.agent ?? '?'}, protocol ${body.version ?? '?'})`, ...(body.rttMs !== undefined ? { rttMs: body.rttMs } : {}) }
+        ? { action: 'connect-in', ok: true, text: o.success(at, body), ...(body.rttMs !== undefined ? { rttMs: body.rttMs } : {}) }
         : { action: 'connect-in', ok: false, text: body.error ?? `the bridge answered ${r.status}` };
     } catch (e) {
       this.result = { action: 'connect-in', ok: false, text: `could not reach the bridge: ${(e as Error).message}` };

@@ -241,10 +241,20 @@ async function btcHandshake(msg: Extract<ToWorker, { type: 'btc-handshake' }>): 
 /** The page's TCP listener on the bridge: lab nodes asked through /lab/connect dial it. */
 async function btcListen(msg: Extract<ToWorker, { type: 'btc-listen' }>): Promise<void> {
   if (!isNetworkName(msg.network)) return post({ type: 'btc-listening', id: msg.id, error: `unknown network ${msg.network}` });
+  const network = msg.network;
+  await openListener(msg.id, bitcoinHost, () => {
+    listenNetwork = network;
+    listenFor = 'bitcoin';
+  });
+}
+
+/**
+ * Opens the page's one TCP listener on the bridge (once), with the asking protocol's host loaded,
+ * then aims it at that protocol; the answer is 'btc-listening' (the listener is shared).
+ */
+async function openListener(id: number, host: () => Promise<unknown>, aim: () => void): Promise<void> {
   const t = tunnel;
-  const host = await bitcoinHost();
-  if (!t || !host) return post({ type: 'btc-listening', id: msg.id, error: 'not connected to the bridge' });
-  listenNetwork = msg.network;
+  if (!t || !(await host())) return post({ type: 'btc-listening', id, error: 'not connected to the bridge' });
   try {
     if (!btcListener) {
       const l = await t.listen();
@@ -252,10 +262,10 @@ async function btcListen(msg: Extract<ToWorker, { type: 'btc-listen' }>): Promis
       btcListener = l;
       routeListener(l);
     }
-    listenFor = 'bitcoin';
-    post({ type: 'btc-listening', id: msg.id, ip: btcListener.local.ip, port: btcListener.local.port });
+    aim();
+    post({ type: 'btc-listening', id, ip: btcListener.local.ip, port: btcListener.local.port });
   } catch (e) {
-    post({ type: 'btc-listening', id: msg.id, error: (e as Error).message });
+    post({ type: 'btc-listening', id, error: (e as Error).message });
   }
 }
 
@@ -309,22 +319,11 @@ async function rlpxHandshake(msg: Extract<ToWorker, { type: 'rlpx-handshake' }>)
 /** Opens the page's TCP listener (if not yet open) and aims it at RLPx: lab execution nodes dial it. */
 async function rlpxListen(msg: Extract<ToWorker, { type: 'rlpx-listen' }>): Promise<void> {
   if (!isChainName(msg.network)) return post({ type: 'btc-listening', id: msg.id, error: `unknown network ${msg.network}` });
-  const t = tunnel;
-  const host = await rlpxHost();
-  if (!t || !host) return post({ type: 'btc-listening', id: msg.id, error: 'not connected to the bridge' });
-  listenChain = msg.network;
-  try {
-    if (!btcListener) {
-      const l = await t.listen();
-      if (tunnel !== t) return l.close();
-      btcListener = l;
-      routeListener(l);
-    }
+  const chain = msg.network;
+  await openListener(msg.id, rlpxHost, () => {
+    listenChain = chain;
     listenFor = 'rlpx';
-    post({ type: 'btc-listening', id: msg.id, ip: btcListener.local.ip, port: btcListener.local.port });
-  } catch (e) {
-    post({ type: 'btc-listening', id: msg.id, error: (e as Error).message });
-  }
+  });
 }
 
 async function connect(): Promise<void> {
