@@ -14,6 +14,7 @@ import { WebSocket } from 'ws';
 import { ROOT, launchChromium, startApp, type LabPeer } from '../test/e2e/harness.ts';
 import { startChainsafeNode } from '../test/helpers/chainsafe.ts';
 import { bcoinDial, startBcoinNode } from '../bridge/bcoin.ts';
+import { pageHandshake } from './page-handshake.ts';
 import { nodeDatagramTransport } from '../bridge/node-transport.ts';
 import { randomPrivateKey } from '../shared/crypto/secp256k1.ts';
 import { Discv5Driver } from '../shared/discv5/driver.ts';
@@ -82,32 +83,9 @@ async function browserPing(page: Page, peer: LabPeer): Promise<number> {
   return Number(ms);
 }
 
-/**
- * One Bitcoin handshake from the page with the lab node `name`: the engine's own measure (connect
- * through the bridge → version/verack both ways), in ms. Observed inside the page, as browserPing.
- */
-async function browserBtc(page: Page, name: string): Promise<number> {
-  const ms = await page.evaluate<string>(`new Promise((resolve, reject) => {
-    document.querySelector('[data-testid=protocol-bitcoin]')?.click();
-    queueMicrotask(() => {
-      const radio = document.querySelector('input[type=radio][value="lab:' + ${JSON.stringify(name)} + '"]');
-      if (!radio) return reject(new Error('no radio for ' + ${JSON.stringify(name)}));
-      radio.click();
-      document.querySelector('[data-testid=btc-result] [data-ok]')?.remove();
-      const observer = new MutationObserver(() => {
-        const ok = document.querySelector('[data-action=handshake][data-ok=true] [data-testid=btc-rtt]');
-        const bad = document.querySelector('[data-action=handshake][data-ok=false]');
-        if (!ok && !bad) return;
-        observer.disconnect();
-        if (ok) resolve(ok.getAttribute('data-ms'));
-        else reject(new Error(bad.textContent));
-      });
-      observer.observe(document.body, { childList: true, subtree: true, attributes: true });
-      queueMicrotask(() => document.querySelector('[data-testid=btc-handshake]').click());
-    });
-  })`);
-  return Number(ms);
-}
+/** One Bitcoin handshake from the page with the lab node `name` (the engine's own measure). */
+const browserBtc = (page: Page, name: string): Promise<number> =>
+  pageHandshake(page, { protocol: 'bitcoin', radio: `input[type=radio][value="lab:${name}"]`, result: 'btc-result', rtt: 'btc-rtt', button: 'btc-handshake' });
 
 /** Our engine in Node on `socket`: the same code the page's worker runs. */
 function ourNode(socket: DatagramSocket) {

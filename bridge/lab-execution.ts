@@ -27,7 +27,46 @@ export interface ExecutionNode {
 export interface ExecutionLab {
   readonly peers: ExecutionLabPeer[];
   readonly nodes: ExecutionNode[];
+  /**
+   * The named lab node dials ip:port as an RLPx initiator (auth to `key`, the listener's 64-byte
+   * node key) and completes Hello and Status (the page is the recipient).
+   */
+  dial(name: string, ip: string, port: number, key: Uint8Array): Promise<{ clientId: string; capabilities: string[]; statusVersion: number }>;
   close(): Promise<void>;
+}
+
+/** Dials and resolves once the peer's Status has been read (ethereumjs validated it and its fork id). */
+async function dialNode(node: ExecutionNode, ip: string, port: number, key: Uint8Array): Promise<{ clientId: string; capabilities: string[]; statusVersion: number }> {
+  const keyHex = toHex(key);
+  let cleanup = () => {};
+  const done = new Promise<{ clientId: string; capabilities: string[]; statusVersion: number }>((resolve, reject) => {
+    const isOurs = (peer: Peer) => toHex(peer.getId() ?? new Uint8Array(0)) === keyHex;
+    const added = (peer: Peer) => {
+      if (!isOurs(peer)) return;
+      for (const proto of peer.getProtocols()) {
+        if (!(proto instanceof ETH)) continue;
+        proto.events.once('status', () => {
+          const hello = peer.getHelloMessage();
+          resolve({ clientId: String(hello?.clientId ?? ''), capabilities: (hello?.capabilities ?? []).map((c) => `${c.name}/${c.version}`), statusVersion: proto.getVersion() });
+          // Its part is done: it hangs up a little later, so the page sees what follows Status.
+          setTimeout(() => peer.disconnect(0x08), 3000).unref?.();
+        });
+      }
+    };
+    const removed = (peer: Peer, reason: number) => isOurs(peer) && reject(new Error(`the connection ended (Disconnect reason ${reason})`));
+    node.rlpx.events.on('peer:added', added);
+    node.rlpx.events.on('peer:removed', removed);
+    cleanup = () => {
+      node.rlpx.events.off('peer:added', added);
+      node.rlpx.events.off('peer:removed', removed);
+    };
+  });
+  try {
+    await node.rlpx.connect({ id: key, address: ip, tcpPort: port });
+    return await done;
+  } finally {
+    cleanup();
+  }
 }
 
 /** A port free for both TCP and UDP on host: discv4 and RLPx share it, as in an enode URL. */
@@ -136,6 +175,12 @@ export async function startExecutionLab(options: { size?: number; host?: string;
   return {
     peers,
     nodes,
+    async dial(name, ip, port, key) {
+      const i = peers.findIndex((p) => p.name === name);
+      if (i < 0) throw new Error(`no execution lab node named "${name.slice(0, 20)}"`);
+      if (key.length !== 64) throw new Error('the listener\'s node key is 64 bytes');
+      return dialNode(nodes[i], ip, port, key);
+    },
     close: () => (closing ??= closeAll().then(() => log.info('execution-lab-stopped', {}))),
   };
 }

@@ -23,6 +23,7 @@ import { CloseCode, type SessionStats, TunnelSession } from './session.ts';
 import { isWildcard } from './node-transport.ts';
 import { type LabPing, labPingHandler, serveJsonPost } from './lab-ping.ts';
 import { labConnectHandler } from './lab-connect.ts';
+import type { ExecutionLab } from './lab-execution.ts';
 import type { BitcoinLab } from './lab-bitcoin.ts';
 import { ExpectedInbound } from './inbound.ts';
 
@@ -116,6 +117,8 @@ export interface StartBridgeDeps {
   labPing?: LabPing;
   /** POST /lab/connect: a Bitcoin lab node dials a page's own TCP listener. */
   bitcoinLab?: BitcoinLab;
+  /** POST /lab/connect: an execution lab node dials a page's own TCP listener (RLPx). */
+  executionLab?: ExecutionLab;
 }
 
 /** Starts the bridge server; resolves once it listens. */
@@ -156,7 +159,7 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
   setLab(deps.lab ?? []);
   // Lab dials the bridge starts towards a page's TCP listener: the only inbound connections a listener takes.
   const inbound = new ExpectedInbound();
-  const connectHandler = deps.bitcoinLab && labConnectHandler(deps.bitcoinLab, inbound, (e: Endpoint) => peers.hasKind('tcp', 'tunnel', e));
+  const connectHandler = (deps.bitcoinLab || deps.executionLab) && labConnectHandler({ ...(deps.bitcoinLab ? { bitcoin: deps.bitcoinLab } : {}), ...(deps.executionLab ? { execution: deps.executionLab } : {}) }, inbound, (e: Endpoint) => peers.hasKind('tcp', 'tunnel', e));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -17,6 +17,7 @@ import { conformanceCommand, SCENARIO_NAMES } from './conformance.ts';
 import { printPacket, printTrace, stdoutPrinter, type Printer } from './format.ts';
 import { btcCommand, BTC_USAGE } from './commands/btc.ts';
 import { libp2pCommand, LIBP2P_USAGE } from './commands/libp2p.ts';
+import { rlpxCommand, RLPX_USAGE } from './commands/rlpx.ts';
 import { intOption, UsageError } from './usage.ts';
 
 
@@ -31,6 +32,7 @@ const USAGE = `usage: handshake-lab <command>
                                                    go-ethereum's 7 conformance scenarios against a node
 ${BTC_USAGE}
 ${LIBP2P_USAGE}
+${RLPX_USAGE}
 Options: --timeout ms (per attempt, default 2000; for test: each answer, default 500; for btc: the
          whole handshake, default 5000), --retries n (default 2), --json (one JSON object per line)`;
 
@@ -53,6 +55,7 @@ async function main(argv: string[]): Promise<number> {
       listen1: { type: 'string' },
       listen2: { type: 'string' },
       'bystander-wait': { type: 'string' },
+      once: { type: 'boolean' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -65,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'enr') return enrCommand(out, sub);
   if (cmd === 'libp2p') return libp2pCommand(out, [sub, ...rest].filter((a) => a !== undefined), values);
   if (cmd === 'btc') return btcCommand(out, [sub, ...rest].filter((a) => a !== undefined), values);
+  if (cmd === 'rlpx') return rlpxCommand(out, [sub, ...rest].filter((a) => a !== undefined), values);
   if (cmd !== 'discv5') throw new UsageError(`unknown command "${cmd}"`);
   const timing = { requestTimeoutMs: intOption(values.timeout, 'timeout', 2000, 50, 600_000), retries: intOption(values.retries, 'retries', 2, 0, 10) };
   switch (sub) {

@@ -3,6 +3,7 @@
 // (inbound), then wtxidrelay and sendaddrv2 (both at 70016+), then verack. With a verack
 // each way the handshake is done. One engine serves many connections at once.
 import { emptyOutput, type ConnectionId, type Engine, type EngineInput, type EngineOutput, type Transmit, type WireRecord } from '../engine.ts';
+import { earliestDeadline, routeStreamInput, type StreamHandlers } from '../stream-engine.ts';
 import { ByteQueue, feedFrames } from '../framing.ts';
 import type { RandomSource } from '../random.ts';
 import type { Endpoint, StreamEndReason } from '../transport.ts';
@@ -101,31 +102,15 @@ export class BitcoinEngine implements Engine<BitcoinCommand, BitcoinEvent> {
     return this.config.network;
   }
 
+  private readonly handlers: StreamHandlers<BitcoinCommand> = {
+    command: (cmd, now) => this.command(cmd, now),
+    opened: (conn, remote, direction, now) => this.opened(conn, remote, direction, now),
+    data: (conn, bytes, now) => this.data(conn, bytes, now),
+    ended: (conn, why, now, reason, closeOurSide) => this.ended(conn, why, now, reason, closeOurSide),
+  };
+
   handle(input: EngineInput<BitcoinCommand>, now: number): EngineOutput<BitcoinEvent> {
-    switch (input.type) {
-      case 'command':
-        this.command(input.command, now);
-        break;
-      case 'stream-opened':
-        this.opened(input.conn, input.remote, input.direction, now);
-        break;
-      case 'stream-data':
-        this.data(input.conn, input.bytes, now);
-        break;
-      case 'stream-remote-ended':
-        // Our side is still open (half-close): close it too, or the socket outlives the connection.
-        this.ended(input.conn, 'the peer closed the connection', now, 'closed', true);
-        break;
-      case 'stream-closed':
-        this.ended(input.conn, `connection ${input.reason}${input.detail ? ` (${input.detail})` : ''}`, now, input.reason);
-        break;
-      case 'stream-failed':
-        // "refused" and "timed-out" say it all; other reasons carry their detail.
-        this.ended(input.conn, `connect: ${input.reason}${input.detail && (input.reason === 'error' || input.reason === 'policy') ? ` (${input.detail})` : ''}`, now, input.reason);
-        break;
-      case 'datagram':
-        break; // Bitcoin is TCP only
-    }
+    routeStreamInput(input, now, this.handlers);
     return this.flush();
   }
 
@@ -146,10 +131,9 @@ export class BitcoinEngine implements Engine<BitcoinCommand, BitcoinEvent> {
   }
 
   nextDeadline(): number | undefined {
-    let next: number | undefined;
-    for (const c of this.conns.values()) if (c.deadline !== undefined && (next === undefined || c.deadline < next)) next = c.deadline;
-    return next;
+    return earliestDeadline(this.conns.values());
   }
+
 
   /** Connections not yet closed (for tests and the UI). */
   get connections(): number {

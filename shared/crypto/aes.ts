@@ -147,3 +147,59 @@ export function aesCtrKey(key: Uint8Array): (iv: Uint8Array, data: Uint8Array, d
     return out;
   };
 }
+
+// ---------------------------------------------------------------- RLPx ciphers
+// RLPx frames use AES-256-CTR as ONE keystream per direction (zero IV, never restarted: go-ethereum
+// keeps one cipher.Stream each way) and single AES-256 block encryptions (ECB) inside the keccak
+// MAC update. ECIES uses AES-128-CTR from a fresh IV per message (aesCtrKey above).
+
+/** A continuous AES-CTR keystream: each call XORs the next `data.length` bytes of it. */
+export interface AesCtrStream {
+  xor(data: Uint8Array, dst?: Uint8Array, dstOffset?: number): Uint8Array;
+}
+
+export function aesCtrStream(key: Uint8Array, iv: Uint8Array): AesCtrStream {
+  if (key.length !== 16 && key.length !== 24 && key.length !== 32) throw new Error('aes-ctr: key must be 16, 24 or 32 bytes');
+  if (iv.length !== 16) throw new Error('aes-ctr: iv must be 16 bytes');
+  const xk = aesBlocks.expandKeyLE(key);
+  const ctr = iv.slice();
+  // Keystream left over from a block a previous call did not use up (calls need not be block-sized).
+  const left = new Uint8Array(16);
+  let leftAt = 16;
+  const zero = new Uint8Array(16);
+  return {
+    xor(data, dst, dstOffset = 0) {
+      if (dst && dstOffset + data.length > dst.length) throw new Error('aes-ctr: dst too short');
+      const out = dst ?? new Uint8Array(data.length);
+      const base = dst ? dstOffset : 0;
+      let i = 0;
+      for (; i < data.length && leftAt < 16; i++) out[base + i] = data[i] ^ left[leftAt++];
+      const whole = (data.length - i) & ~15;
+      if (whole > 0) {
+        ctrXor(xk, ctr, false, data.subarray(i, i + whole), out, base + i);
+        i += whole;
+      }
+      if (i < data.length) {
+        ctrXor(xk, ctr, false, zero, left);
+        leftAt = 0;
+        for (; i < data.length; i++) out[base + i] = data[i] ^ left[leftAt++];
+      }
+      return out;
+    },
+  };
+}
+
+/** One AES block encryption (ECB) under a key kept expanded: `out` = AES(key, block[0..16)). */
+export function aesEcbKey(key: Uint8Array): (block: Uint8Array, out?: Uint8Array) => Uint8Array {
+  if (key.length !== 16 && key.length !== 24 && key.length !== 32) throw new Error('aes-ecb: key must be 16, 24 or 32 bytes');
+  const xk = aesBlocks.expandKeyLE(key);
+  return (block, out = new Uint8Array(16)) => {
+    if (block.length < 16) throw new Error('aes-ecb: a block is 16 bytes');
+    const k = aesBlocks.encrypt(xk, le32(block, 0, 16), le32(block, 4, 16), le32(block, 8, 16), le32(block, 12, 16));
+    for (let j = 0; j < 16; j++) {
+      const w = j < 8 ? (j < 4 ? k.s0 : k.s1) : j < 12 ? k.s2 : k.s3;
+      out[j] = (w >>> ((j & 3) * 8)) & 0xff;
+    }
+    return out;
+  };
+}

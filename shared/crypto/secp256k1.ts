@@ -108,3 +108,22 @@ export function recoverPublicKey(sig: Uint8Array, hash: Uint8Array, compressed =
     return undefined;
   }
 }
+
+// ---------------------------------------------------------------- RLPx forms
+// RLPx writes public keys as 64 bytes x ‖ y (uncompressed, no 0x04) and uses the x coordinate
+// of the ECDH point as the shared secret.
+
+/** ECDH, x coordinate only (32 bytes): RLPx's ECIES and its static/ephemeral secrets. Throws on an invalid key. */
+export const ecdhX = (priv: Uint8Array, pub: Uint8Array): Uint8Array => ecdhCompressed(priv, pub).slice(1);
+
+/** 64-byte x ‖ y of a valid public key in any form. Throws on an invalid key. */
+export const publicKey64 = (pub: Uint8Array): Uint8Array => uncompressed(pub).slice(1);
+
+/** The 65-byte key (0x04 ‖ x ‖ y) from 64 bytes, or undefined when they are not a point on the curve. */
+export function publicKeyFrom64(xy: Uint8Array): Uint8Array | undefined {
+  if (xy.length !== 64) return undefined;
+  const full = new Uint8Array(65);
+  full[0] = 4;
+  full.set(xy, 1);
+  return isValidPublicKey(full) ? full : undefined;
+}

@@ -5,6 +5,7 @@ import type { PacketRecord } from '../../shared/discv5/engine.ts';
 import type { NodeEvent } from '../../shared/discv5/node.ts';
 import type { TraceRecord } from '../../shared/trace.ts';
 import type { Endpoint } from '../../shared/transport.ts';
+import type { RlpxDetail } from '../../shared/rlpx/engine.ts';
 
 /**
  * A wire record as the page keeps it, for any protocol: discv5's engine record minus the decoded
@@ -17,6 +18,8 @@ export interface PacketInfo extends Omit<PacketRecord, 'packet' | 'kind'> {
   kind?: string;
   /** One line: "version 70016 /Satoshi:27.0.0/ height 870000". */
   summary?: string;
+  /** RLPx: the decrypted layers the engine kept (auth/ack body, frame header and data). */
+  rlpx?: RlpxDetail;
   /** The TCP connection a stream protocol's message travelled on, and where in it. */
   conn?: string;
   streamOffset?: number;
@@ -68,7 +71,11 @@ export type ToWorker =
   /** Open the page's TCP listener (the recipient role); the answer is 'btc-listening'. */
   | { type: 'btc-listen'; id: number; network: string }
   /** libp2p: dial a multiaddr or an ENR (multistream → Noise XX → yamux → ping). */
-  | { type: 'p2p-dial'; id: number; target: string };
+  | { type: 'p2p-dial'; id: number; target: string }
+  /** RLPx with an execution node (enode or ENR text): Hello then Status (or Ping). */
+  | { type: 'rlpx-handshake'; id: number; target: string; goal: 'ping' | 'status'; network: string }
+  /** Open (or re-aim) the page's one TCP listener for RLPx; the answer is 'btc-listening' (the same listener). */
+  | { type: 'rlpx-listen'; id: number; network: string };
 
 /** How a conformance run is going, as the worker tells it. */
 export type ConformanceUpdate =

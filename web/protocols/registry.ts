@@ -3,12 +3,14 @@
 import { bitcoinView } from './bitcoin.ts';
 import { discv5View } from './discv5.ts';
 import { libp2pView } from './libp2p.ts';
+import { rlpxView } from './rlpx.ts';
 import type { ProtocolView, RecordView } from './types.ts';
 
 export const PROTOCOLS: Record<string, ProtocolView> = {
   discv5: discv5View,
   bitcoin: bitcoinView,
   libp2p: libp2pView,
+  rlpx: rlpxView,
 };
 
 export type ProtocolId = keyof typeof PROTOCOLS;

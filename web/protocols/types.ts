@@ -5,6 +5,7 @@ import type { TraceRecord } from '../../shared/trace.ts';
 import type { PacketInfo } from '../lib/protocol.ts';
 import type { HandshakeView, MessageCrypto } from './discv5-keys.ts';
 import type { Endpoint } from '../../shared/transport.ts';
+import type { RlpxDetail } from '../../shared/rlpx/engine.ts';
 
 /** A wire record as the page keeps it (see web/lib/protocol.ts PacketInfo). */
 export interface RecordView {
@@ -26,6 +27,8 @@ export interface RecordView {
   /** discv5: the id the header was masked with. */
   destId?: string;
   plaintext?: Uint8Array;
+  /** RLPx: the decrypted layers the engine kept (auth/ack body, frame header and data). */
+  rlpx?: RlpxDetail;
   message?: { type: string };
   /** libp2p (see shared/libp2p/engine.ts Libp2pRecord). */
   continues?: number;

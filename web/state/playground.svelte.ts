@@ -1,6 +1,7 @@
 // The page's session state (packets, notes, trace, Step, views, results), fed by the node worker's messages, read by the components; each protocol's own choices live in its class (discv5.svelte.ts, bitcoin.svelte.ts).
 // Components call its methods (callback props); nothing else talks to the worker.
-import { toHex } from '../../shared/bytes.ts';
+import { fromHex, toHex } from '../../shared/bytes.ts';
+import { publicKey64, publicKeyOf } from '../../shared/crypto/secp256k1.ts';
 import { logDistance } from '../../shared/kademlia/distance.ts';
 import { viewOf } from '../protocols/registry.ts';
 import type { Dissection } from '../../shared/dissect.ts';
@@ -15,9 +16,10 @@ import type { Action, CommandOutcome, ConformanceUpdate, ConsensusPeer, FromWork
 import { shortId } from '../lib/names.ts';
 
 export type { Discv5LabPeer as LabPeer } from '../../shared/lab.ts';
-import type { BitcoinLabPeer, Discv5LabPeer as LabPeer, LabPeerInfo, Libp2pLabPeer } from '../../shared/lab.ts';
+import type { BitcoinLabPeer, Discv5LabPeer as LabPeer, ExecutionLabPeer, LabPeerInfo, Libp2pLabPeer } from '../../shared/lab.ts';
 import { BitcoinState } from './bitcoin.svelte.ts';
 import { Libp2pState } from './libp2p.svelte.ts';
+import { RlpxState } from './rlpx.svelte.ts';
 import { Discv5State, type LookupProgress } from './discv5.svelte.ts';
 export type { LookupProgress, TableBucket } from './discv5.svelte.ts';
 
@@ -46,6 +48,9 @@ export interface SessionView {
   traces: TraceRecord[];
   vectors?: Map<number, NonNullable<ReplayPacketInfo['vector']>>;
 }
+
+/** The protocols the side panel can act with. */
+export type ProtocolChoice = 'discv5' | 'bitcoin' | 'rlpx' | 'libp2p';
 
 export type ActionName = 'ping' | 'findnode' | 'talkreq' | 'drop' | 'lookup' | 'inbound' | 'handshake' | 'connect-in' | 'dial';
 
@@ -140,9 +145,11 @@ export class Playground {
 
   // ---------------------------------------------------------------- protocols
   /** The protocol the side panel acts with; every protocol's records share the one timeline. */
-  protocol = $state<'discv5' | 'bitcoin' | 'libp2p'>('discv5');
+  protocol = $state<ProtocolChoice>('discv5');
   /** Bitcoin's own choices (targets, network, the page's listener). */
   readonly bitcoin = new BitcoinState();
+  /** RLPx's own choices (execution node, goal, chain, the page's listener). */
+  readonly rlpx = new RlpxState();
   /** libp2p's own choices (lab node or pasted multiaddr / ENR). */
   readonly libp2p = new Libp2pState();
   private readonly index = new Map<number, number>();
@@ -189,6 +196,7 @@ export class Playground {
       this.discv5.setLab((body.peers ?? []).filter((p): p is LabPeer => p.protocol === 'discv5' && typeof p.enr === 'string' && typeof p.nodeId === 'string'));
       this.bitcoin.setLab((body.peers ?? []).filter((p): p is BitcoinLabPeer => p.protocol === 'bitcoin' && typeof p.ip === 'string' && Number.isInteger(p.tcp)));
       this.libp2p.setLab((body.peers ?? []).filter((p): p is Libp2pLabPeer => p.protocol === 'libp2p' && typeof p.multiaddr === 'string' && Number.isInteger(p.tcp)));
+      this.rlpx.setLab((body.peers ?? []).filter((p): p is ExecutionLabPeer => p.protocol === 'execution' && typeof p.enode === 'string' && Number.isInteger(p.tcp)));
     } catch (e) {
       this.discv5.labError = `could not load the lab list: ${(e as Error).message}`;
       if (!this.discv5.choice) this.discv5.choice = 'custom';
@@ -410,8 +418,10 @@ export class Playground {
     // A stream protocol's key schedule names its peer by address ("127.0.0.1:9000", "[::1]:9000").
     const addr = nodeId ? /^(?:(\d{1,3}(?:\.\d{1,3}){3})|\[([0-9a-fA-F:.]+)\]):(\d{1,5})$/.exec(nodeId) : null;
     if (addr) return this.nameOf(undefined, { ip: addr[1] ?? addr[2], port: Number(addr[3]) });
-    const btcLab = !nodeId && endpoint ? (this.bitcoin.labAt(endpoint) ?? this.libp2p.labAt(endpoint)) : undefined;
+    const btcLab = !nodeId && endpoint ? (this.bitcoin.labAt(endpoint) ?? this.rlpx.labAt(endpoint) ?? this.libp2p.labAt(endpoint)) : undefined;
     if (btcLab) return btcLab.name;
+    const elLab = nodeId ? this.rlpx.lab.find((p) => p.nodeId === nodeId) : undefined;
+    if (elLab) return elLab.name;
     const id = nodeId ?? (endpoint ? this.endpointIds.get(endpointKey(endpoint)) : undefined);
     if (id && this.identity && id === this.identity.nodeId) return 'you';
     const lab = id ? this.discv5.lab.find((p) => p.nodeId === id) : endpoint ? this.discv5.lab.find((p) => p.ip === endpoint.ip && p.udp === endpoint.port) : undefined;
@@ -438,7 +448,7 @@ export class Playground {
     const addLane = (key: string, endpoint?: Endpoint) => {
       if (seen.has(key)) return;
       seen.add(key);
-      if (key.startsWith('tcp:') && endpoint) return void lanes.push({ key, ...(this.libp2p.laneName(endpoint) ?? this.bitcoin.laneName(endpoint)) });
+      if (key.startsWith('tcp:') && endpoint) return void lanes.push({ key, ...(this.libp2p.laneName(endpoint) ?? this.rlpx.laneName(endpoint) ?? this.bitcoin.laneName(endpoint)) });
       const lab = this.discv5.lab.find((l) => l.nodeId === key);
       const name = this.nameOf(/^[0-9a-f]{64}$/.test(key) ? key : undefined, endpoint);
       const sub = lab ? `${lab.ip}:${lab.udp}` : endpoint ? endpointKey(endpoint) : '';
@@ -635,14 +645,21 @@ export class Playground {
     this.p2pDial();
   }
 
-  setProtocol(p: 'discv5' | 'bitcoin' | 'libp2p'): void {
+  setProtocol(p: ProtocolChoice): void {
     this.protocol = p;
     this.result = undefined;
   }
 
-  /** version/verack with the chosen Bitcoin lab node or host. */
-  btcHandshake(): void {
-    const t = this.bitcoin.target;
+  // ---------------------------------------------------------------- RLPx actions
+
+  /** auth/ack, Hello and Status (or Ping) with the chosen execution node. */
+  rlpxHandshake(): void {
+    const t = this.rlpx.target;
+    this.startHandshake(t, (id) => ({ type: 'rlpx-handshake', id, target: t.ok ? t.text : '', goal: this.rlpx.goal, network: this.rlpx.network }));
+  }
+
+  /** A stream protocol's handshake from the side panel: checks the target and the bridge, then asks the worker. */
+  private startHandshake(t: { ok: true } | { ok: false; reason: string }, message: (id: number) => ToWorker): void {
     if (!t.ok) {
       this.inputError = { ...this.inputError, target: t.reason };
       return;
@@ -657,7 +674,49 @@ export class Playground {
     this.result = undefined;
     this.inputError = { ...this.inputError, target: undefined };
     if (this.view !== 'live') this.view = 'live';
-    this.post({ type: 'btc-handshake', id, target: t.text, network: t.network });
+    this.post(message(id));
+  }
+
+  /** Aims the page at an execution node from its enode and switches the side panel to RLPx. */
+  openRlpxTo(enode: string): boolean {
+    const r = this.rlpx.setTargetFromEnode(enode);
+    if (!r.ok) {
+      this.inputError = { ...this.inputError, target: r.reason };
+      return false;
+    }
+    this.setProtocol('rlpx');
+    return true;
+  }
+
+  /** Opens the page's TCP listener for RLPx, then asks the chosen lab node to dial it (its auth is encrypted to your node key). */
+  async askRlpxToConnect(): Promise<void> {
+    const t = this.rlpx.target;
+    if (!t.ok || !t.labPeer) {
+      this.result = { action: 'connect-in', ok: false, text: 'choose an execution lab node: only lab nodes can be asked to connect to you' };
+      return;
+    }
+    if (!this.connected || !this.privateKeyHex) {
+      this.result = { action: 'connect-in', ok: false, text: 'not connected to the bridge: nothing was sent' };
+      return;
+    }
+    const labPeer = t.labPeer;
+    await this.askLabToDial({
+      listen: (id) => ({ type: 'rlpx-listen', id, network: this.rlpx.network }),
+      peer: labPeer.name,
+      // Its auth is encrypted to your node key: the browser node's key, one identity for discovery and RLPx.
+      key: toHex(publicKey64(publicKeyOf(fromHex(this.privateKeyHex), false))),
+      listening: (l) => {
+        this.rlpx.listening = l;
+        this.rlpx.dialler = labPeer.name;
+      },
+      success: (l, body: { clientId?: string; statusVersion?: number }) => `${labPeer.name} dialled your listener ${l.ip}:${l.port}: auth, ack, Hello and eth/${body.statusVersion ?? '?'} Status with your node (it saw ${body.clientId ?? '?'})`,
+    });
+  }
+
+  /** version/verack with the chosen Bitcoin lab node or host. */
+  btcHandshake(): void {
+    const t = this.bitcoin.target;
+    this.startHandshake(t, (id) => ({ type: 'btc-handshake', id, target: t.ok ? t.text : '', network: t.ok ? t.network : this.bitcoin.network }));
   }
 
   /** Opens the page's TCP listener on the bridge (once), then asks the chosen lab node to dial it: you are the recipient. */
@@ -671,6 +730,23 @@ export class Playground {
       this.result = { action: 'connect-in', ok: false, text: 'not connected to the bridge: nothing was sent' };
       return;
     }
+    const labPeer = t.labPeer;
+    await this.askLabToDial({
+      listen: (id) => ({ type: 'btc-listen', id, network: t.network }),
+      peer: labPeer.name,
+      listening: (l) => {
+        this.bitcoin.listening = l;
+        this.bitcoin.dialler = labPeer.name;
+      },
+      success: (l, body: { version?: number; agent?: string }) => `${labPeer.name} dialled your listener ${l.ip}:${l.port} and completed version/verack with your node (it saw ${body.agent ?? '?'}, protocol ${body.version ?? '?'})`,
+    });
+  }
+
+  /**
+   * The recipient role, for any stream protocol: opens the page's TCP listener on the bridge (once;
+   * aimed at the protocol that asks), then has a lab node dial it (POST /lab/connect).
+   */
+  private async askLabToDial<Body>(o: { listen: (id: number) => ToWorker; peer: string; key?: string; listening: (l: Endpoint) => void; success: (l: Endpoint, body: Body) => string }): Promise<void> {
     if (this.view !== 'live') this.view = 'live';
     this.busy = { ...this.busy, 'connect-in': true };
     this.result = undefined;
@@ -678,22 +754,22 @@ export class Playground {
       const id = ++this.commandId;
       const l = await new Promise<Extract<FromWorker, { type: 'btc-listening' }>>((resolve) => {
         this.listenWaiters.set(id, resolve);
-        this.post({ type: 'btc-listen', id, network: t.network });
+        this.post(o.listen(id));
       });
       if (l.error || !l.ip || !l.port) {
         this.result = { action: 'connect-in', ok: false, text: `could not open your TCP listener on the bridge: ${l.error ?? 'no address'}` };
         return;
       }
-      this.bitcoin.listening = { ip: l.ip, port: l.port };
-      this.bitcoin.dialler = t.labPeer.name;
+      const at = { ip: l.ip, port: l.port };
+      o.listening(at);
       const r = await fetch(`/lab/connect?token=${encodeURIComponent(this.token)}`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ peer: t.labPeer.name, ip: l.ip, port: l.port }),
+        body: JSON.stringify({ peer: o.peer, ip: l.ip, port: l.port, ...(o.key ? { key: o.key } : {}) }),
       });
-      const body = (await r.json().catch(() => ({}))) as { ok?: boolean; rttMs?: number; error?: string; version?: number; agent?: string };
+      const body = (await r.json().catch(() => ({}))) as Body & { ok?: boolean; rttMs?: number; error?: string };
       this.result = r.ok && body.ok
-        ? { action: 'connect-in', ok: true, text: `${t.labPeer.name} dialled your listener ${l.ip}:${l.port} and completed version/verack with your node (it saw ${body.agent ?? '?'}, protocol ${body.version ?? '?'})`, ...(body.rttMs !== undefined ? { rttMs: body.rttMs } : {}) }
+        ? { action: 'connect-in', ok: true, text: o.success(at, body), ...(body.rttMs !== undefined ? { rttMs: body.rttMs } : {}) }
         : { action: 'connect-in', ok: false, text: body.error ?? `the bridge answered ${r.status}` };
     } catch (e) {
       this.result = { action: 'connect-in', ok: false, text: `could not reach the bridge: ${(e as Error).message}` };

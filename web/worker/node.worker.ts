@@ -23,6 +23,9 @@ import type { StreamListener } from '../../shared/transport.ts';
 import type { BitcoinHost } from './bitcoin-host.ts';
 import type { Libp2pHost } from './libp2p-host.ts';
 import type { Libp2pRecord } from '../../shared/libp2p/engine.ts';
+import type { RlpxHost } from './rlpx-host.ts';
+import type { RlpxRecord } from '../../shared/rlpx/engine.ts';
+import { isChainName, type ChainName } from '../../shared/eth/chains.ts';
 
 interface WorkerScope {
   postMessage(m: FromWorker | { type: 'batch'; items: FromWorker[] }): void;
@@ -53,6 +56,10 @@ let btcListener: StreamListener | undefined;
 let p2p: Libp2pHost | undefined;
 /** The network an accepted peer is greeted on (the page's choice when it opened the listener). */
 let listenNetwork: NetworkName = 'regtest';
+let rlpx: RlpxHost | undefined;
+/** Which protocol the page's one TCP listener hands connections to (the last to ask for it), and RLPx's chain. */
+let listenFor: 'bitcoin' | 'rlpx' = 'bitcoin';
+let listenChain: ChainName = 'mainnet';
 let tunnel: TunnelClient | undefined;
 const clock = new VirtualClock();
 /** One numbering for the packets of your node and of the conformance tester: one timeline. */
@@ -186,6 +193,8 @@ function detach(): void {
   btc = undefined;
   p2p?.close();
   p2p = undefined;
+  rlpx?.close();
+  rlpx = undefined;
   btcListener?.close();
   btcListener = undefined;
   // What was held belongs to sockets that are gone.
@@ -237,21 +246,89 @@ async function btcHandshake(msg: Extract<ToWorker, { type: 'btc-handshake' }>): 
 /** The page's TCP listener on the bridge: lab nodes asked through /lab/connect dial it. */
 async function btcListen(msg: Extract<ToWorker, { type: 'btc-listen' }>): Promise<void> {
   if (!isNetworkName(msg.network)) return post({ type: 'btc-listening', id: msg.id, error: `unknown network ${msg.network}` });
+  const network = msg.network;
+  await openListener(msg.id, bitcoinHost, () => {
+    listenNetwork = network;
+    listenFor = 'bitcoin';
+  });
+}
+
+/**
+ * Opens the page's one TCP listener on the bridge (once), with the asking protocol's host loaded,
+ * then aims it at that protocol; the answer is 'btc-listening' (the listener is shared).
+ */
+async function openListener(id: number, host: () => Promise<unknown>, aim: () => void): Promise<void> {
   const t = tunnel;
-  const host = await bitcoinHost();
-  if (!t || !host) return post({ type: 'btc-listening', id: msg.id, error: 'not connected to the bridge' });
-  listenNetwork = msg.network;
+  if (!t || !(await host())) return post({ type: 'btc-listening', id, error: 'not connected to the bridge' });
   try {
     if (!btcListener) {
       const l = await t.listen();
       if (tunnel !== t) return l.close();
-      l.onConnection((conn) => host.accept(gateStream(conn, gate, 'bitcoin'), listenNetwork));
       btcListener = l;
+      routeListener(l);
     }
-    post({ type: 'btc-listening', id: msg.id, ip: btcListener.local.ip, port: btcListener.local.port });
+    aim();
+    post({ type: 'btc-listening', id, ip: btcListener.local.ip, port: btcListener.local.port });
   } catch (e) {
-    post({ type: 'btc-listening', id: msg.id, error: (e as Error).message });
+    post({ type: 'btc-listening', id, error: (e as Error).message });
   }
+}
+
+/** The page's one TCP listener: each connection goes to the protocol that last asked for it. */
+function routeListener(l: StreamListener): void {
+  l.onConnection((conn) => {
+    if (listenFor === 'rlpx' && rlpx) rlpx.accept(gateStream(conn, gate, 'rlpx'), listenChain);
+    else if (btc) btc.accept(gateStream(conn, gate, 'bitcoin'), listenNetwork);
+    else conn.close();
+  });
+}
+
+// ---------------------------------------------------------------- RLPx
+
+/** The RLPx side, loaded on first use and made once per tunnel, with the page's node key. */
+async function rlpxHost(): Promise<RlpxHost | undefined> {
+  const t = tunnel;
+  if (!t || !privateKey) return undefined;
+  if (rlpx) return rlpx;
+  const { RlpxHost } = await import('./rlpx-host.ts');
+  if (tunnel !== t) return undefined;
+  rlpx ??= new RlpxHost({
+    privateKey,
+    streams: new GatedStreams(t, gate, 'rlpx'),
+    clock: clock.now,
+    packetSeq: nextPacketSeq,
+    tagHeld: (bytes, seq) => gate.isHolding && gate.tag(bytes, seq),
+    record: (r, held) => {
+      post({ type: 'packet', packet: rlpxInfo(r, held) });
+      if (held) onGateChanged();
+    },
+    trace: (record) => post({ type: 'trace', record }),
+    note: (level, text, lane, afterSeq) => post({ type: 'notice', level, text, at: clock.now(), ...(lane ? { lane: `tcp:${lane}` } : {}), ...(afterSeq !== undefined ? { afterSeq } : {}) }),
+  });
+  return rlpx;
+}
+
+/** An RLPx record as the page keeps it: the generic record, its peer's node id and the decrypted layers. */
+function rlpxInfo(r: RlpxRecord, held: boolean): PacketInfo {
+  return { ...btcInfo(r, held), ...(r.peerId ? { peerId: r.peerId } : {}), ...(r.rlpx ? { rlpx: r.rlpx } : {}) };
+}
+
+async function rlpxHandshake(msg: Extract<ToWorker, { type: 'rlpx-handshake' }>): Promise<void> {
+  const reply = (outcome: CommandOutcome) => post({ type: 'result', id: msg.id, outcome });
+  if (!isChainName(msg.network)) return reply({ ok: false, reason: `unknown network ${msg.network}` });
+  const host = await rlpxHost();
+  if (!host) return reply({ ok: false, reason: 'not connected to the bridge: nothing was sent' });
+  host.handshake(msg.target, msg.goal, msg.network).then(reply, (e: Error) => reply({ ok: false, reason: e.message }));
+}
+
+/** Opens the page's TCP listener (if not yet open) and aims it at RLPx: lab execution nodes dial it. */
+async function rlpxListen(msg: Extract<ToWorker, { type: 'rlpx-listen' }>): Promise<void> {
+  if (!isChainName(msg.network)) return post({ type: 'btc-listening', id: msg.id, error: `unknown network ${msg.network}` });
+  const chain = msg.network;
+  await openListener(msg.id, rlpxHost, () => {
+    listenChain = chain;
+    listenFor = 'rlpx';
+  });
 }
 
 // ---------------------------------------------------------------- libp2p
@@ -547,6 +624,12 @@ scope.onmessage = (ev) => {
       return;
     case 'p2p-dial':
       void p2pDial(msg);
+      return;
+    case 'rlpx-handshake':
+      void rlpxHandshake(msg);
+      return;
+    case 'rlpx-listen':
+      void rlpxListen(msg);
       return;
   }
 };

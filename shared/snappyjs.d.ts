@@ -1,0 +1,5 @@
+// snappyjs (pure JS, runs in browsers) ships no types.
+declare module 'snappyjs' {
+  export function compress(input: Uint8Array): Uint8Array;
+  export function uncompress(input: Uint8Array, maxLength?: number): Uint8Array;
+}

@@ -1,0 +1,174 @@
+// RLPx (with the eth Status) in the page: labels, colours, the key schedule over the trace, and
+// Step narration. The bytes are dissected by shared/rlpx from the decrypted layers the engine
+// kept with each record; the spec words quoted are rlpx.md's, EIP-8's, caps/eth.md's and EIP-2124's.
+import { dissectRlpx } from '../../shared/rlpx/dissect.ts';
+import { SPEC } from '../../shared/rlpx/spec.ts';
+import { ETH_SPEC } from '../../shared/eth/status.ts';
+import { EIP_2124 } from '../../shared/eth/forkid.ts';
+import type { TraceRecord } from '../../shared/trace.ts';
+import type { HandshakeView } from './discv5-keys.ts';
+import type { KeyScheduleView, Narration, ProtocolView, RecordView } from './types.ts';
+
+const COLORS: Record<string, string> = {
+  auth: 'var(--k-handshake)',
+  ack: 'var(--k-handshake)',
+  Hello: 'var(--k-whoareyou)',
+  Status: 'var(--k-random)',
+  Disconnect: 'var(--k-rejected)',
+};
+
+const ABOUT: Record<string, { plain: string; spec?: string; section?: string; link: string }> = {
+  auth: {
+    plain: 'auth: the initiator’s first message, ECIES-encrypted to the recipient’s static public key (from its enode). Inside: a signature made with a one-off (ephemeral) key over static-shared-secret ⊕ nonce, the initiator’s static key and a random nonce. The recipient recovers the ephemeral key from the signature.',
+    spec: 'The initiator connects to the recipient and sends its auth message.',
+    section: 'rlpx.md · Initial Handshake',
+    link: SPEC.handshake,
+  },
+  ack: {
+    plain: 'ack: the recipient’s answer, ECIES-encrypted to the initiator’s static key: its own ephemeral public key and nonce. With both ephemeral keys and both nonces, each side now derives the same aes-secret and mac-secret.',
+    spec: 'The recipient accepts, decrypts and verifies auth … and derives secrets, then sends ack.',
+    section: 'rlpx.md · Initial Handshake',
+    link: SPEC.handshake,
+  },
+  Hello: {
+    plain: 'Hello: the first framed message each side sends (encrypted with aes-secret, authenticated with the keccak MAC, never compressed): the client’s name, the capabilities it speaks (eth/68…) and its node key. The capabilities both name are the ones used; snappy compression starts after Hello.',
+    spec: 'First packet sent over the connection, and sent once by both sides.',
+    section: 'rlpx.md · Hello (0x00)',
+    link: SPEC.hello,
+  },
+  Status: {
+    plain: 'Status: the eth sub-protocol’s first message: network id, genesis hash and the EIP-2124 fork id (a CRC32 over the genesis hash and every fork passed, plus the next fork). A peer on another chain, or on an incompatible fork, is dropped here.',
+    spec: 'Inform a peer of its current state. This message should be sent just after the connection is established and prior to any other eth protocol messages.',
+    section: 'caps/eth.md · Status (0x00)',
+    link: ETH_SPEC.status,
+  },
+  Disconnect: { plain: 'Disconnect: the sender is about to close the connection, and says why (a reason code).', spec: 'Inform the peer that a disconnection is imminent.', section: 'rlpx.md · Disconnect (0x01)', link: SPEC.disconnect },
+  Ping: { plain: 'Ping: are you still there? The answer is Pong. Like every message after Hello, snappy-compressed.', section: 'rlpx.md · Ping (0x02)', link: SPEC.ping },
+  Pong: { plain: 'Pong: the answer to a Ping.', section: 'rlpx.md · Pong (0x03)', link: SPEC.pong },
+};
+
+function narrate(m: Parameters<ProtocolView['narrate']>[0]): Narration {
+  if (m.phase === 'arrived') {
+    return {
+      title: `${m.size} bytes arrived on the TCP connection — not read yet`,
+      plain: `TCP delivers a byte stream: these ${m.size} bytes from ${m.peer} may hold part of a message, one, or several. Press → and your node reads them: first the auth/ack (its size prefix says how long), then frames of 32 header bytes (checked by their MAC before decrypting) and a body.`,
+      spec: 'All messages following the initial handshake are framed.',
+      section: 'rlpx.md · Framing',
+      link: SPEC.framing,
+    };
+  }
+  const r = m.record;
+  const kind = r.kind ?? 'frame';
+  const about = ABOUT[kind] ?? { plain: `${kind}: a message after the handshake; your node lists it.`, link: SPEC.messages };
+  if (r.rejected) {
+    return {
+      title: `Refused: ${r.rejected}`,
+      plain: `These bytes from ${m.peer} fail a check your node makes before it trusts anything (the ECIES tag, a frame MAC, the message format). It closes the connection; the session keys and MAC states are left exactly as they were.`,
+      spec: 'A MAC mismatch means the data was tampered with or the keys differ: the connection must be dropped.',
+      section: 'rlpx.md · MAC',
+      link: SPEC.mac,
+    };
+  }
+  const who = m.phase === 'before-send' ? 'About to send' : 'Received';
+  const extra = r.note ? `Your node: ${r.note}${r.note.endsWith('.') ? '' : '.'}` : undefined;
+  return {
+    title: `${who}: ${r.summary ?? kind}`,
+    plain: about.plain,
+    ...(about.spec ? { spec: about.spec } : {}),
+    ...(about.section ? { section: about.section } : {}),
+    link: kind === 'Status' && r.note?.startsWith('Rule') ? EIP_2124 : about.link,
+    ...(extra ? { extra } : {}),
+  };
+}
+
+// ---- key schedule ----
+
+const RLPX_STEPS = new Set(['static-ecdh', 'auth-sign', 'auth-recover', 'ecies-encrypt', 'ecies-decrypt', 'ephemeral-ecdh', 'secrets', 'mac-init', 'frame-mac']);
+
+function handshakesOf(traces: TraceRecord[]): HandshakeView[] {
+  const groups = new Map<string, TraceRecord[]>();
+  for (const t of traces) {
+    if (!RLPX_STEPS.has(t.step) || t.packet === undefined || !t.handshake) continue;
+    let g = groups.get(t.handshake);
+    if (!g) groups.set(t.handshake, (g = []));
+    g.push(t);
+  }
+  return [...groups.values()]
+    .map((steps) => ({
+      peer: steps.find((s) => s.peer)?.peer ?? '',
+      role: steps.some((s) => s.step === 'auth-recover') ? ('recipient' as const) : ('initiator' as const),
+      packet: Math.min(...steps.map((s) => s.packet!)),
+      steps,
+      ok: steps.some((s) => s.step === 'secrets') && steps.every((s) => s.ok !== false),
+    }))
+    .sort((a, b) => a.packet - b.packet);
+}
+
+const keySchedule: KeyScheduleView = {
+  handshakesOf,
+  handshakeFor(all, peer, seq) {
+    const mine = peer ? all.filter((h) => h.peer === peer) : all;
+    let best: HandshakeView | undefined;
+    for (const h of mine) if (h.packet <= seq && (!best || h.packet > best.packet)) best = h;
+    return best ?? mine.find((h) => h.packet > seq);
+  },
+  provokesHandshake: () => false,
+  messagesOf: () => [],
+  stepNotes: {
+    'static-ecdh': { label: 'static ECDH', why: 'Both static keys give static-shared-secret: only the two real nodes can compute it, so the signature over it ⊕ nonce proves who is talking.' },
+    'auth-sign': { label: 'auth signature', why: 'Signed with the one-off ephemeral key: the recipient recovers that key from the signature instead of receiving it.' },
+    'auth-recover': { label: 'recover ephemeral key', why: 'From the signature and static-shared-secret ⊕ initiator-nonce: the initiator’s ephemeral public key.' },
+    'ecies-encrypt': { label: 'ECIES encrypt', why: 'A one-off key R with the recipient’s static key gives S; the concat KDF turns S into an AES-128 key and an HMAC key. The 2-byte size prefix is authenticated too (EIP-8).' },
+    'ecies-decrypt': { label: 'ECIES decrypt', why: 'Our static key with R gives the same S; the HMAC tag is checked before anything is decrypted.' },
+    'ephemeral-ecdh': { label: 'ephemeral ECDH', why: 'The two ephemeral keys: forward secrecy — the session keys die with the connection.' },
+    secrets: { label: 'session secrets', why: 'A keccak256 chain: shared-secret mixes in both nonces, aes-secret keys the frame cipher, mac-secret keys the MAC.' },
+    'mac-init': { label: 'MAC states', why: 'Each direction’s keccak256 state starts with (mac-secret ⊕ the other side’s nonce) ‖ the handshake packet exactly as sent.' },
+    'frame-mac': { label: 'first frame', why: 'One AES-256-CTR keystream per direction; the MAC absorbs AES-256-ECB(mac-secret, digest) ⊕ the header ciphertext, then the body.' },
+  },
+};
+
+export const rlpxView: ProtocolView = {
+  id: 'rlpx',
+  label: 'RLPx',
+  transport: 'tcp',
+  dissect: (r: RecordView) => dissectRlpx(r.raw, r.rlpx, r.kind),
+  kindLabel: (r) => (r.rejected ? 'refused' : (r.kind ?? 'frame')),
+  messageLabel: () => '',
+  color: (r) => (r.rejected ? 'var(--k-rejected)' : (COLORS[r.kind ?? ''] ?? 'var(--k-ordinary)')),
+  facts: (r) => [
+    { label: 'connection', value: r.conn ?? '?' },
+    ...(r.streamOffset !== undefined ? [{ label: 'stream bytes', value: `${r.streamOffset}–${r.streamOffset + r.raw.length - 1} (${r.direction === 'out' ? 'sent' : 'received'})` }] : []),
+    ...(r.peerId ? [{ label: 'peer node id', value: `${r.peerId.slice(0, 16)}…` }] : []),
+  ],
+  layerSteps: {
+    'ECIES envelope': '',
+    'auth body (decrypted)': 'ECIES: S = ECDH(R, static key) → concat-KDF → kE ‖ kM; the HMAC tag checks, then AES-128-CTR under kE',
+    'ack body (decrypted)': 'ECIES: S = ECDH(R, static key) → concat-KDF → kE ‖ kM; the HMAC tag checks, then AES-128-CTR under kE',
+    frame: '',
+    'header (decrypted)': 'header-mac checked, then AES-256-CTR (aes-secret, the connection’s running keystream)',
+    'frame-data (decrypted)': 'frame-mac checked, then the same keystream continues over the body',
+    'msg-data (snappy)': 'frame-data = rlp(msg-id) ‖ msg-data',
+    'message (RLP)': 'snappy decompressed (the length checked against 16 MiB first)',
+  },
+  narrate,
+  keySchedule,
+  idle: 'Press Connect: your node dials the execution node over TCP; auth, ack and every frame stop here first, in both directions.',
+  hint: {
+    lead: 'Press Connect. RLPx is an encrypted handshake over one TCP connection, then framed messages:',
+    steps: [
+      { label: 'auth', color: COLORS.auth, text: 'yours, ECIES-encrypted to the node’s public key from its enode: a signature by a one-off key, your static key, a nonce.' },
+      { label: 'ack', color: COLORS.ack, text: 'the node’s one-off key and nonce. Both sides now derive aes-secret and mac-secret.' },
+      { label: 'Hello', color: COLORS.Hello, text: 'both ways, in frames: client name and capabilities (eth/68, eth/69). Snappy starts after it.' },
+      { label: 'Status', color: COLORS.Status, text: 'both ways: network, genesis and the fork id — checked by EIP-2124’s rules.' },
+    ],
+    after: 'Select a message: its bytes appear here layer by layer — the ECIES envelope or the frame, then the decrypted header, the frame-data, the snappy block and the message’s fields. The Keys tab shows every secret as it was computed.',
+  },
+  legend: [
+    { label: 'auth / ack', color: COLORS.auth },
+    { label: 'Hello', color: COLORS.Hello },
+    { label: 'Status', color: COLORS.Status },
+    { label: 'Disconnect', color: COLORS.Disconnect },
+    { label: 'other frame', color: 'var(--k-ordinary)' },
+    { label: 'refused', color: 'var(--k-rejected)' },
+  ],
+};
