@@ -86,6 +86,10 @@ export interface MessageCrypto {
   key: TraceValue;
   nonce: TraceValue;
   ad: TraceValue;
+  /** message-pt: what was sealed (when the page knows it). */
+  plaintext?: TraceValue;
+  /** What went on the wire: ciphertext ‖ tag (16 bytes). */
+  sealed: TraceValue;
 }
 
 /** AES-GCM inputs of one packet's message (none for WHOAREYOU or when the key is unknown). */
@@ -107,6 +111,8 @@ export function messageCrypto(p: PacketInfo, hs?: HandshakeView): MessageCrypto 
     key: { name: keyName, hex: k, secret: true },
     nonce: { name: 'nonce', hex: toHex(decoded.value.nonce), note: '96 bits from the header; unique per message under one key' },
     ad: { name: 'message-ad', hex: toHex(messageAd(decoded.value.maskingIv, decoded.value.header)), note: 'masking-iv ‖ header (unmasked)' },
+    ...(p.plaintext ? { plaintext: { name: 'message-pt', hex: toHex(p.plaintext), note: 'message-type ‖ RLP(message-data)' } } : {}),
+    sealed: { name: 'ciphertext ‖ tag', hex: toHex(decoded.value.message), note: 'the last 16 bytes are the GCM tag' },
   };
 }
 
