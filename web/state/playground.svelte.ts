@@ -709,7 +709,7 @@ export class Playground {
       });
       const body = (await r.json().catch(() => ({}))) as { ok?: boolean; rttMs?: number; error?: string; enrSeq?: string; ip?: string; port?: number };
       this.result = r.ok && body.ok
-        ? { action: 'inbound', ok: true, text: `${peer.name} pinged you cold and got your PONG (which told it: you are ${body.ip}:${body.port})`, ...(body.rttMs !== undefined ? { rttMs: body.rttMs } : {}) }
+        ? { action: 'inbound', ok: true, text: `${peer.name} pinged you cold and got your PONG; your PONG told ${peer.name} the address your node saw it at: ${body.ip}:${body.port}`, ...(body.rttMs !== undefined ? { rttMs: body.rttMs } : {}) }
         : { action: 'inbound', ok: false, text: body.error ?? `the bridge answered ${r.status}` };
     } catch (e) {
       this.result = { action: 'inbound', ok: false, text: `could not reach the bridge: ${(e as Error).message}` };
