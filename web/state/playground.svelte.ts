@@ -482,12 +482,21 @@ export class Playground {
   selectTarget(choice: string): void {
     this.discv5.choice = choice;
     this.inputError = { ...this.inputError, target: undefined };
+    this.result = undefined;
+  }
+
+  /** A pasted peer being typed: an old answer or error no longer belongs next to it. */
+  setCustomText(text: string): void {
+    this.discv5.customText = text;
+    this.inputError = { ...this.inputError, target: undefined };
+    this.result = undefined;
   }
 
   private send(action: ActionName, a: Action): boolean {
     const t = this.discv5.target;
     if (!t.ok) {
       this.inputError = { ...this.inputError, target: t.reason };
+      this.result = undefined;
       return false;
     }
     if (!this.connected) {
