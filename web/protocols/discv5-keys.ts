@@ -105,7 +105,8 @@ export function messageCrypto(p: PacketInfo, hs?: HandshakeView): MessageCrypto 
   return {
     seq: p.seq,
     direction: p.direction,
-    kind: p.kind ?? '?',
+    // The timeline's names: one name per kind everywhere on the page.
+    kind: p.kind === 'ordinary' ? 'message' : p.kind === 'random' ? 'random packet' : (p.kind ?? '?'),
     message: p.message?.type ?? '?',
     keyName,
     key: { name: keyName, hex: k, secret: true },

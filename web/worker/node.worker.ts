@@ -339,7 +339,9 @@ function describe(outcome: RequestOutcome): CommandOutcome {
   if (m.type === 'PONG') Object.assign(detail, { 'enr-seq': String(m.enrSeq), 'recipient-ip': m.recipientIp, 'recipient-port': String(m.recipientPort) });
   if (m.type === 'NODES') detail.records = String(outcome.records?.length ?? m.records.length);
   if (outcome.rejectedRecords?.length) detail.rejected = outcome.rejectedRecords.join('; ');
-  return { ok: true, summary: summarizeMessage(m), rttMs: outcome.rttMs, detail };
+  // NODES' numbers in words: total counts packets, not records (an answer is split so each fits a datagram).
+  const words = m.type === 'NODES' ? ` — ${m.total} NODES packet${m.total === 1 ? '' : 's'} (total=${m.total}) carrying ${detail.records} node record${detail.records === '1' ? '' : 's'}` : '';
+  return { ok: true, summary: `${summarizeMessage(m)}${words}`, rttMs: outcome.rttMs, detail };
 }
 
 function command(msg: Extract<ToWorker, { type: 'command' }>): void {
