@@ -20,7 +20,7 @@ export const TERMS: Term[] = [
   // Nodes and records
   { term: 'node', def: 'A program taking part in a peer-to-peer network; here your browser runs one, and the lab runs others.' },
   { term: 'peer', def: 'The other node you are talking to.', also: ['peers'] },
-  { term: 'ENR', def: 'Ethereum Node Record: a signed, versioned card saying who a node is (its public key) and where to reach it (IP, ports).', also: ['ENRs', 'enr', 'record', 'node record', 'record (RLP)'], link: 'https://eips.ethereum.org/EIPS/eip-778' },
+  { term: 'ENR', def: 'Ethereum Node Record: a signed, versioned card saying who a node is (its public key) and where to reach it (IP, ports).', also: ['ENRs', 'record', 'node record', 'record (RLP)'], link: 'https://eips.ethereum.org/EIPS/eip-778' },
   { term: 'enode', def: 'An older way to write a node’s address: enode://<public key>@ip:port. It has no signature and no seq.', also: ['enode URL'] },
   { term: 'node id', def: 'A node’s 32-byte name: keccak256 of its public key. Distances between nodes are measured on it.', also: ['node-id', 'node ids', 'id', 'node-id-A', 'node-id-B'] },
   { term: 'seq', def: 'An ENR’s version number: it goes up every time the node changes its record.', also: ['ENR seq'] },
@@ -29,8 +29,8 @@ export const TERMS: Term[] = [
   { term: 'secp256k1', def: 'The elliptic curve of Bitcoin and Ethereum keys; in an ENR, the node’s compressed public key (33 bytes).' },
   { term: 'signature', def: 'Proof made with a private key that anyone with the public key can check.' },
   { term: 'ip', def: 'The node’s IPv4 address, as its ENR states it.', also: ['ip6'] },
-  { term: 'udp', def: 'The UDP port the node listens on, as its ENR states it.', also: ['udp6', 'UDP'] },
-  { term: 'tcp', def: 'A TCP port in the ENR (for RLPx); also the connection transport Bitcoin uses.', also: ['TCP'] },
+  { term: 'udp', def: 'The UDP port the node listens on, as its ENR states it.', also: ['udp6'] },
+  { term: 'tcp', def: 'A TCP port in the ENR (for RLPx); also the connection transport Bitcoin uses.', also: [] },
   { term: 'key', def: 'In an ENR: the name of a key/value pair (id, ip, secp256k1, udp…). Elsewhere: a cryptographic key.' },
   { term: 'value', def: 'In an ENR: the value of a key/value pair.' },
   { term: 'eth', def: 'ENR entry of Ethereum mainnet-style nodes: the fork id (fork-hash, fork-next).', also: ['fork-hash', 'fork-next'] },
@@ -51,7 +51,7 @@ export const TERMS: Term[] = [
   { term: 'authdata', def: 'The header’s variable part: what the packet type needs (src-id; the challenge; the handshake’s signature and key).' },
   { term: 'authdata-size', def: 'How many bytes of authdata follow in the header.' },
   { term: 'src-id', def: 'The sender’s node id, inside the masked header.' },
-  { term: 'message', def: 'The request or answer inside a packet (PING, PONG, FINDNODE…); in the timeline also the name of an ordinary message packet.', also: ['messages', 'ordinary', 'ordinary message', 'message packet'] },
+  { term: 'message', def: 'The request or answer inside a packet (PING, PONG, FINDNODE…); in the timeline also the name of an ordinary message packet.', also: ['messages', 'ordinary', 'ordinary message', 'message packet', 'message fields', 'message (plaintext)'] },
   { term: 'random packet', def: 'A first ordinary message packet sent before any session: sealed with a throw-away key, so the peer cannot read it and answers WHOAREYOU.', also: ['random'] },
   { term: 'WHOAREYOU', def: 'The challenge packet: “I could not read that — prove who you are”. Carries id-nonce and enr-seq; no message.', link: `${DV5}#whoareyou-packet-flag--1` },
   { term: 'handshake', def: 'discv5: the packet that answers WHOAREYOU with a signature, an ephemeral key and the re-sent message. Bitcoin: version/verack.', also: ['handshakes', 'handshake packet'] },
@@ -142,8 +142,14 @@ export function indexTerms(terms: readonly Term[] = TERMS): GlossaryIndex {
   return m;
 }
 
-/** A field name's term: its spelling, or without an index suffix ("distance[0]", "ENR[2]", "[1]"). */
+/** A field name's term: its spelling, without an index ("distance[0]", "ENR[2]"), or its last word ("sendcmpct payload"). */
 export function termOf(index: GlossaryIndex, name: string): Term | undefined {
+  const key = termKey(index, name);
+  return key === undefined ? undefined : index.get(key);
+}
+
+/** The index key a name is found under (see termOf). */
+export function termKey(index: GlossaryIndex, name: string): string | undefined {
   const n = name.toLowerCase();
-  return index.get(n) ?? index.get(n.replace(/\[\d+\]$/, '')) ?? index.get(n.replace(/ length$/, ''));
+  return [n, n.replace(/\[\d+\]$/, ''), n.split(' ').at(-1) ?? n].find((k) => index.has(k));
 }

@@ -16,6 +16,7 @@ export function loadGlossary(): Promise<void> {
     const spellings = [...new Set(t.TERMS.flatMap((x) => [x.term, ...(x.also ?? [])]))].filter((s) => !NOT_IN_PROSE.has(s) && s.length > 1);
     spellings.sort((a, b) => b.length - a.length);
     const alts = spellings.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+    keyOf = t.termKey;
     glossary.index = index;
     glossary.prose = new RegExp(`(?<![\\w-])(${alts})(?![\\w-])`, 'g');
     tip.installTooltip((name) => t.termOf(index, name));
@@ -49,8 +50,6 @@ export function pieces(text: string): Piece[] {
 
 /** A whole name (a field's) as a term, when the glossary has it. */
 export function nameTerm(name: string): string | undefined {
-  const i = glossary.index;
-  if (!i) return undefined;
-  const n = name.toLowerCase();
-  return i.has(n) ? n : i.has(n.replace(/\[\d+\]$/, '')) ? n.replace(/\[\d+\]$/, '') : i.has(n.replace(/ length$/, '')) ? n.replace(/ length$/, '') : undefined;
+  return glossary.index && keyOf ? keyOf(glossary.index, name) : undefined;
 }
+let keyOf: typeof import('../glossary/terms.ts').termKey | undefined;
