@@ -340,6 +340,7 @@ describe('the playground against npm start', () => {
     await page.waitForSelector('[data-action=ping][data-ok=true]', { timeout: 20_000 });
     // The deep link selected packet 4 (the PONG) as soon as it existed.
     await attr(page.locator('.timeline [data-seq="4"]'), 'aria-selected', 'true');
+    await page.getByTestId('files-menu').click();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
     const file = await download.path();
     const doc = JSON.parse(await readFile(file, 'utf8'));
@@ -349,6 +350,8 @@ describe('the playground against npm start', () => {
     expect(doc.trace.length).toBeGreaterThan(4);
 
     const other = await openPage(`${app.url}#imported=2`);
+    // Opened where the session does not exist yet, the link says why.
+    await contains(other.getByTestId('link-error'), 'press Import');
     await other.locator('input[type=file]').setInputFiles(file);
     await attr(other.getByRole('button', { name: 'Imported' }), 'aria-pressed', 'true');
     expect(await timeline(other)).toEqual(COLD);
@@ -401,6 +404,7 @@ describe('the playground against npm start', () => {
     await page.getByTestId('protocol-bitcoin').check();
     await contains(page.locator('.brand'), 'Bitcoin');
     // Nothing recorded yet: the pcapng export says so instead of downloading an empty file.
+    await page.getByTestId('files-menu').click();
     await page.getByTestId('export-pcap').click();
     await contains(page.getByTestId('export-error'), 'no packets yet');
     await page.getByTestId('btc-handshake').click();
@@ -459,6 +463,7 @@ describe('the playground against npm start', () => {
     const inbound = await page.locator('.timeline [data-protocol=bitcoin]').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-direction')}:${e.getAttribute('data-kind')}`));
     // It dialled, so it spoke first.
     expect(inbound[0]).toBe('in:version');
+    await page.getByTestId('files-menu').click();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-pcap').click()]);
     const file = await readFile((await download.path())!);
     expect(file.readUInt32LE(0)).toBe(0x0a0d0d0a); // a pcapng Section Header Block

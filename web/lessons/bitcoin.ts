@@ -38,8 +38,8 @@ export const firstBitcoin: Lesson = {
     {
       id: 'user-agent',
       goal: 'Find the node’s software name.',
-      todo: 'In Packet bytes, open the payload layer and click the user_agent field.',
-      target: ['.tree [data-field="user_agent"]', '.layers [data-layer="payload"]'],
+      todo: 'In Packet bytes, open the version payload layer and click the user_agent field.',
+      target: ['.tree [data-field="user_agent"]', '.layers [data-layer$="payload"]'],
       check: (c) => c.field?.name === 'user_agent' || (c.field ? { hint: `That is ${c.field.name}: user_agent is further down the payload.` } : false),
       why: 'user_agent is a free-text name (BIP 14): here bcoin’s. Nodes log it; nothing trusts it.',
       spec: { label: 'BIP 14 · user agent', link: 'https://github.com/bitcoin/bips/blob/master/bip-0014.mediawiki' },

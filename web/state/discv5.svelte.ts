@@ -31,6 +31,8 @@ function plainReason(e: { field: string; message: string; reason: string }): str
   return `these characters do not make a whole record (${e.reason}): it was probably cut short or mistyped — copy it again, whole`;
 }
 
+export type Discv5Parsed = { ok: true; value: NodeContact } | { ok: false; error: { reason: string } };
+
 export type Discv5Target = { ok: true; text: string; contact: NodeContact; name: string } | { ok: false; reason: string };
 
 export class Discv5State {
@@ -42,7 +44,12 @@ export class Discv5State {
   table = $state.raw<TableBucket[]>([]);
   lookup = $state.raw<LookupProgress | undefined>();
 
-  customParsed = $derived.by(() => (this.customText.trim() ? parseTarget(this.customText) : undefined));
+  /** The pasted peer as typed: usable, or what is wrong in plain words. */
+  customParsed = $derived.by((): Discv5Parsed | undefined => {
+    if (!this.customText.trim()) return undefined;
+    const r = parseTarget(this.customText);
+    return r.ok ? r : { ok: false, error: { reason: plainReason(r.error) } };
+  });
   target = $derived.by((): Discv5Target => this.resolve());
 
   constructor(private readonly nameOf: (nodeId: string) => string) {}

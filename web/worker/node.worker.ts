@@ -143,7 +143,8 @@ const lastSent = new Map<string, PacketInfo>();
  * no timeout later). False when the message names no endpoint.
  */
 function refused(message: string): boolean {
-  const m = /^(\[[^\]]+\]:\d+|[^\s:]+:\d+): (.+)$/.exec(message);
+  // "UDP_SEND: policy: 127.0.0.77:30399: loopback address: … (--allow opens a port)"
+  const m = /(?:^|: )(\[[0-9a-fA-F:.]+\]:\d+|[0-9.]+:\d+): (.+)$/.exec(message);
   const endpoint = m ? parseEndpointKey(m[1]) : undefined;
   if (!m || !endpoint || !driver) return false;
   const hint = /--allow/.test(m[2]) ? '' : ` — to reach it, restart the bridge with: npm start -- --allow ${endpoint.ip}`;
