@@ -7,6 +7,7 @@ import { Playground } from './state/playground.svelte.ts';
 import { Prefs } from './state/prefs.svelte.ts';
 import { Lessons } from './state/lessons.svelte.ts';
 import { loadGlossary } from './lib/glossary.svelte.ts';
+import { prefetchLazy } from './lib/lazy.ts';
 
 const prefs = new Prefs();
 prefs.load();
@@ -36,4 +37,4 @@ const lessons = new Lessons(storage, () => ({
 
 mount(App, { target: document.getElementById('app')!, props: { playground, prefs, lessons } });
 // After the first paint: terms are marked once their definitions are in.
-setTimeout(() => void loadGlossary(), 0);
+setTimeout(() => void loadGlossary().then(prefetchLazy), 0);

@@ -118,6 +118,7 @@ describe('the playground against npm start', () => {
 
     // The key schedule of the session: every step, both keys, the per-message AES-GCM inputs.
     await page.getByRole('tab', { name: 'Key schedule' }).click();
+    await page.locator('[data-testid=key-schedule] [data-step]').first().waitFor(); // the tab loads on first use
     const steps = await page.locator('[data-testid=key-schedule] [data-step]').evaluateAll((els) => els.map((e) => e.getAttribute('data-step')));
     expect(steps).toEqual(['unmask', 'ephemeral-key', 'ecdh', 'hkdf', 'id-sign']);
     const keys = await page.getByTestId('session-keys').locator('code').allInnerTexts();
@@ -252,6 +253,7 @@ describe('the playground against npm start', () => {
     ]);
     await contains(page.locator('.timeline .note.ok'), 'you are the recipient');
     await page.getByRole('tab', { name: 'Key schedule' }).click();
+    await page.locator('[data-testid=key-schedule] [data-step]').first().waitFor(); // the tab loads on first use
     const steps = await page.locator('[data-testid=key-schedule] [data-step]').evaluateAll((els) => els.map((e) => e.getAttribute('data-step')));
     expect(steps).toEqual(['id-verify', 'ecdh', 'hkdf', 'aes-gcm-open']);
     await page.screenshot({ path: artifact('e2e-6-inbound.png') });
@@ -293,12 +295,13 @@ describe('the playground against npm start', () => {
 
   it('a peer that never answers ends in a visible timeout, after retransmits', async () => {
     const page = await openPage();
-    // A real record for a loopback port where nothing listens (bound, then released).
+    // A real record for a loopback port where nothing listens (bound, then released), on an
+    // address the bridge was told to --allow (a refused one fails at once, see lessons.test.ts).
     const sock = dgram.createSocket('udp4');
-    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => sock.bind(0, STRANGER_IP, () => r()));
     const port = sock.address().port;
     await new Promise<void>((r) => sock.close(() => r()));
-    const silent = encodeEnrText(createEnr({ privateKey: randomPrivateKey(secureRandom), ip: '127.0.0.1', udp: port }));
+    const silent = encodeEnrText(createEnr({ privateKey: randomPrivateKey(secureRandom), ip: STRANGER_IP, udp: port }));
     await page.getByRole('radio', { name: /Another node/ }).check();
     await page.getByTestId('custom-target').fill(silent);
     await page.getByRole('button', { name: 'Ping', exact: true }).click();
