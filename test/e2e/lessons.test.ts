@@ -5,11 +5,12 @@
 // test-results/ (looked at by a person, not compared).
 import { readFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createEnr, encodeEnrText } from '../../shared/enr/index.ts';
 import { randomPrivateKey } from '../../shared/crypto/secp256k1.ts';
 import { secureRandom } from '../../shared/random.ts';
 import { artifact, launchChromium, startApp, type RunningApp } from './harness.ts';
+import { attr, contains, textOf } from './waits.ts';
 
 const VIEWPORT = { width: 1280, height: 800 };
 let app: RunningApp;
@@ -27,15 +28,6 @@ async function openPage(url = app.url, context?: BrowserContext): Promise<Page> 
   await page.waitForSelector('[data-testid=local-endpoint]');
   return page;
 }
-
-const textOf = async (l: Locator) => (await l.allInnerTexts().catch(() => [] as string[])).join('\n');
-const contains = (l: Locator, text: string | RegExp, timeout = 15_000) =>
-  expect.poll(async () => {
-    const t = await textOf(l);
-    return typeof text === 'string' ? t.includes(text) : text.test(t);
-  }, { timeout, message: `text ${String(text)}` }).toBe(true);
-const attr = (l: Locator, name: string, value: string, timeout = 15_000) => expect.poll(() => l.getAttribute(name), { timeout }).toBe(value);
-const shown = (page: Page) => page.locator('.timeline [data-seq]:not([data-held])');
 
 /**
  * Follows the lesson on screen the way a first-timer does: reads the step, uses the control the

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import dgram from 'node:dgram';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createEnr, encodeEnrText, nodeIdOf, parseEnrText } from '../../shared/enr/index.ts';
 import { publicKeyOf, randomPrivateKey } from '../../shared/crypto/secp256k1.ts';
 import { secureRandom } from '../../shared/random.ts';
@@ -16,6 +16,7 @@ import { nodeDatagramTransport } from '../../bridge/node-transport.ts';
 import { Discv5Driver } from '../../shared/discv5/driver.ts';
 import { Discv5Node } from '../../shared/discv5/node.ts';
 import { artifact, launchChromium, startApp, type RunningApp } from './harness.ts';
+import { attr, contains, enabled, shown, textOf, visible } from './waits.ts';
 
 const VIEWPORT = { width: 1280, height: 800 };
 const COLD = [
@@ -41,27 +42,11 @@ async function openPage(url = app.url): Promise<Page> {
   return page;
 }
 
-/** Packets on the timeline (sent or received, not the ones step mode still holds). */
-const shown = (page: Page) => page.locator('.timeline [data-seq]:not([data-held])');
-
 async function timeline(page: Page): Promise<{ kind: string; message: string; direction: string }[]> {
   return shown(page).evaluateAll((rows) =>
     rows.map((r) => ({ kind: r.getAttribute('data-kind') ?? '', message: r.getAttribute('data-message') ?? '', direction: r.getAttribute('data-direction') ?? '' })),
   );
 }
-
-/** Playwright-style waits on top of vitest's expect.poll (playwright-core has no matchers). */
-async function textOf(l: Locator): Promise<string> {
-  return (await l.allInnerTexts().catch(() => [] as string[])).join('\n');
-}
-const contains = (l: Locator, text: string | RegExp, timeout = 15_000) =>
-  expect.poll(async () => {
-    const t = await textOf(l);
-    return typeof text === 'string' ? t.includes(text) : text.test(t);
-  }, { timeout, message: `text ${String(text)}` }).toBe(true);
-const attr = (l: Locator, name: string, value: string, timeout = 15_000) => expect.poll(() => l.getAttribute(name), { timeout }).toBe(value);
-const visible = (l: Locator, timeout = 15_000) => l.first().waitFor({ state: 'visible', timeout });
-const enabled = (l: Locator, timeout = 15_000) => expect.poll(() => l.isEnabled(), { timeout }).toBe(true);
 
 async function fieldValue(page: Page, name: string): Promise<string> {
   return (await page.locator(`.tree [data-field="${name}"] .fvalue`).first().innerText()).trim();
