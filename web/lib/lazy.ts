@@ -15,5 +15,5 @@ export const lazy = {
 
 /** After the first paint: the parts most visits open soon. */
 export function prefetchLazy(): void {
-  for (const load of [lazy.stepper, lazy.keySchedule, lazy.lessonPanel, lazy.routingTable]) void load().catch(() => {});
+  for (const load of [lazy.stepper, lazy.keySchedule, lazy.lessonPanel, lazy.routingTable, lazy.bitcoinPanel]) void load().catch(() => {});
 }
