@@ -111,6 +111,11 @@ describe('lessons', () => {
     await attr(page.getByTestId('lesson'), 'data-reached', 'false');
     await page.locator('.timeline [data-kind="WHOAREYOU"]').click();
     await attr(page.getByTestId('lesson'), 'data-reached', 'true');
+    // Folded for a projector: what to do and the checkpoint stay, the goal and why go.
+    await page.getByRole('button', { name: 'Show only what to do' }).click();
+    expect(await page.locator('[data-testid=lesson] .goal').count()).toBe(0);
+    await contains(page.getByTestId('lesson-todo'), 'WHOAREYOU');
+    await contains(page.getByTestId('lesson-checkpoint'), 'Checkpoint reached');
   }, 60_000);
 
   it('Bitcoin has its own lesson, followed the same way', async () => {
