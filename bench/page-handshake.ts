@@ -20,9 +20,15 @@ export async function pageHandshake(page: Page, ids: PanelIds): Promise<number> 
   const ms = await page.evaluate<string>(`new Promise((resolve, reject) => {
     const p = ${JSON.stringify(ids)};
     document.querySelector('[data-testid=protocol-' + p.protocol + ']')?.click();
-    queueMicrotask(() => {
+    // The panel loads on first use: wait (bounded) until its lab list is there.
+    let tries = 0;
+    const ready = (go) => {
       const radio = document.querySelector(p.radio);
-      if (!radio) return reject(new Error('no radio ' + p.radio));
+      if (radio) return go(radio);
+      if (++tries > 250) return reject(new Error('no radio ' + p.radio));
+      setTimeout(() => ready(go), 20);
+    };
+    ready((radio) => {
       radio.click();
       document.querySelector('[data-testid=' + p.result + '] [data-ok]')?.remove();
       const observer = new MutationObserver(() => {

@@ -38,7 +38,7 @@ const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
 
 async function buildSize(): Promise<{ files: { name: string; raw: number; gzip: number }[]; total: number; lazy: number }> {
   const { build } = await import('vite');
-  await build({ configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'silent' });
+  await build({ configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'silent', build: { manifest: true } });
   const dir = path.join(ROOT, 'dist', 'assets');
   const files = readdirSync(dir)
     .filter((f) => f.endsWith('.js'))
@@ -46,8 +46,19 @@ async function buildSize(): Promise<{ files: { name: string; raw: number; gzip: 
       const bytes = readFileSync(path.join(dir, name));
       return { name, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
     });
-  // The page and its worker load at once; other chunks (Bitcoin, pcapng export) on first use.
-  const initial = files.filter((f) => /^(index|node\.worker)-/.test(f.name));
+  // Loaded at once: the page's entry and every chunk it imports statically (transitively), and the
+  // node worker. Chunks reached only by import() (lessons, glossary, stepper, tabs, Bitcoin,
+  // pcapng export…) load on first use.
+  const manifest = JSON.parse(readFileSync(path.join(ROOT, 'dist', '.vite', 'manifest.json'), 'utf8')) as Record<string, { file: string; imports?: string[]; isEntry?: boolean }>;
+  const initialFiles = new Set<string>();
+  const visit = (key: string) => {
+    const c = manifest[key];
+    if (!c || initialFiles.has(path.basename(c.file))) return;
+    initialFiles.add(path.basename(c.file));
+    c.imports?.forEach(visit);
+  };
+  Object.keys(manifest).filter((k) => manifest[k].isEntry).forEach(visit);
+  const initial = files.filter((f) => initialFiles.has(f.name) || /^node\.worker-/.test(f.name));
   return { files, total: initial.reduce((n, f) => n + f.gzip, 0), lazy: files.filter((f) => !initial.includes(f)).reduce((n, f) => n + f.gzip, 0) };
 }
 
@@ -185,7 +196,7 @@ async function main(): Promise<void> {
   out.write('Production JavaScript (vite build, gzip -9):\n');
   for (const f of size.files) out.write(`  ${f.name.padEnd(34)} ${(f.raw / 1024).toFixed(1).padStart(7)} KB raw  ${(f.gzip / 1024).toFixed(1).padStart(6)} KB gzip\n`);
   out.write(`  loaded at start (page + worker): ${(size.total / 1024).toFixed(1)} KB gzip (aim ≤ ${BUDGET_KB} KB)${size.total / 1024 <= BUDGET_KB ? '' : '  OVER BUDGET'}\n`);
-  out.write(`  loaded on first use (Bitcoin, pcapng export): ${(size.lazy / 1024).toFixed(1)} KB gzip\n\n`);
+  out.write(`  loaded on first use (Step narration, tabs, lessons, glossary, Bitcoin, pcapng…): ${(size.lazy / 1024).toFixed(1)} KB gzip\n\n`);
   if (firstPong) out.write(`Navigation → first PONG: ${fmt(firstPong.pong)} (bridge connected and node up at ${fmt(firstPong.open)}, then Ping pressed)\n\n`);
   const b50 = quantile(browserSamples, 0.5);
   const c50 = quantile(chainsafeSamples, 0.5);

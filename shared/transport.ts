@@ -9,6 +9,13 @@ export interface Endpoint {
 
 export const endpointKey = (e: Endpoint): string => (e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`);
 
+/** endpointKey read back: "1.2.3.4:30303" or "[::1]:30303"; undefined for anything else. */
+export function parseEndpointKey(s: string): Endpoint | undefined {
+  const m = /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$/.exec(s) ?? /^([0-9.]+):(\d{1,5})$/.exec(s);
+  const port = m ? Number(m[2]) : NaN;
+  return m && port <= 65535 ? { ip: m[1], port } : undefined;
+}
+
 export interface DatagramSocket {
   /** The address the socket is bound to, as peers should reach it. */
   readonly local: Endpoint;

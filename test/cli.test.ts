@@ -85,7 +85,7 @@ describe('handshake-lab discv5 (CLI ↔ CLI over loopback)', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     const packets = lines.filter((l) => l.type === 'packet');
-    expect(packets.map((p) => p.kind)).toEqual(['random packet', 'WHOAREYOU', 'handshake', 'ordinary message']);
+    expect(packets.map((p) => p.kind)).toEqual(['random packet', 'WHOAREYOU', 'handshake', 'message']);
     for (const p of packets) expect(p.dissection.layers.length).toBeGreaterThanOrEqual(3);
     const last = lines.at(-1);
     expect(last.type).toBe('result');
@@ -153,7 +153,7 @@ describe('handshake-lab discv5 test (go-ethereum’s conformance scenarios, CLI 
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.type === 'scenario').map((l) => l.name)).toEqual(['HandshakeResend', 'TalkRequest']);
     const resend = lines.filter((l) => l.type === 'packet' && l.scenario === 'HandshakeResend');
-    expect(resend.map((p) => p.kind)).toEqual(['random packet', 'WHOAREYOU', 'random packet', 'WHOAREYOU', 'handshake', 'ordinary message']);
+    expect(resend.map((p) => p.kind)).toEqual(['random packet', 'WHOAREYOU', 'random packet', 'WHOAREYOU', 'handshake', 'message']);
     expect(resend[1].raw).toBe(resend[3].raw); // the very same challenge, byte for byte
     for (const p of resend) expect(p.dissection.layers.length).toBeGreaterThanOrEqual(2);
     const last = lines.at(-1);

@@ -167,6 +167,28 @@ describe('retransmission and loss', () => {
     expect(a.engine.pendingRequests).toBe(0);
     expect(a.engine.nextDeadline()).toBeUndefined();
   });
+
+  it('an unreachable endpoint (the bridge refused it) fails its requests at once with the reason: no retransmit, no timeout', () => {
+    const a = makePeer(1, { requestTimeoutMs: 1000, retries: 2 });
+    const refused = makePeer(3);
+    const other = makePeer(4);
+    const wire = new Wire([a]);
+    wire.command(a, { type: 'ping', to: refused.contact });
+    wire.command(a, { type: 'findnode', to: refused.contact, distances: [256] });
+    wire.command(a, { type: 'ping', to: other.contact });
+    const sentBefore = packetsOf(a, 'out').length;
+    wire.command(a, { type: 'unreachable', endpoint: refused.endpoint, reason: 'the bridge refused it: private address' });
+    const failures = eventsOf(a, 'failure');
+    expect(failures.map((e) => [e.request.type, e.reason]).sort()).toEqual([
+      ['FINDNODE', 'the bridge refused it: private address'],
+      ['PING', 'the bridge refused it: private address'],
+    ]);
+    expect(a.engine.pendingRequests).toBe(1); // the other peer's PING is untouched
+    for (let i = 0; i < 30 && a.engine.nextDeadline() !== undefined; i++) wire.advance(a.engine.nextDeadline()! - wire.now);
+    const toRefused = packetsOf(a, 'out').slice(sentBefore).filter((r) => r.peer.port === refused.endpoint.port);
+    expect(toRefused).toEqual([]);
+    expect(eventsOf(a, 'timeout').map((e) => e.to.endpoint.port)).toEqual([other.endpoint.port]);
+  });
 });
 
 describe('session recovery', () => {

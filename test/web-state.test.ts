@@ -1,6 +1,6 @@
 // The playground's framework-free parts, in Node: step mode (virtual clock + gated socket)
 // driving two real discv5 nodes, the key-schedule grouping over a real handshake's trace,
-// the session file, input checks, identity storage and the lessons' choice.
+// the session file, input checks, identity storage and the Step narration's choice.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { toHex } from '../shared/bytes.ts';
 import { randomPrivateKey } from '../shared/crypto/secp256k1.ts';
@@ -17,7 +17,7 @@ import { handshakeFor, handshakesOf, messagesOf } from '../web/protocols/discv5-
 import { exportSession, importSession } from '../web/lib/session-file.ts';
 import { parseDistances, parseLookupTarget, parseTalk } from '../web/lib/inputs.ts';
 import { loadKey, nextSeq, noteSeq, parsePrivateKey } from '../web/lib/identity.ts';
-import { lessonFor, LESSONS } from '../web/lessons/discv5.ts';
+import { narrationFor, NARRATION } from '../web/protocols/discv5-narration.ts';
 import type { PacketInfo } from '../web/lib/protocol.ts';
 import { dissectPacket } from '../web/state/playground.svelte.ts';
 import { encodeMessage } from '../shared/bitcoin/messages.ts';
@@ -317,24 +317,24 @@ describe('identity storage', () => {
   });
 });
 
-describe('lessons', () => {
-  it('pick the moment’s lesson and fill every placeholder', () => {
-    const cases: [Parameters<typeof lessonFor>[0], string][] = [
-      [{ phase: 'before-send', peer: 'lab-01', kind: 'random', message: 'PING' }, LESSONS.sendRandom.id],
-      [{ phase: 'arrived', peer: 'lab-01', size: 63 }, LESSONS.arrived.id],
-      [{ phase: 'after-receive', peer: 'lab-01', kind: 'WHOAREYOU', message: 'PING' }, LESSONS.recvWhoareyou.id],
-      [{ phase: 'before-send', peer: 'lab-01', kind: 'handshake', message: 'PING' }, LESSONS.sendHandshake.id],
-      [{ phase: 'after-receive', peer: 'lab-01', kind: 'ordinary', message: 'PONG' }, LESSONS.recvResponse.id],
-      [{ phase: 'after-receive', peer: 'lab-01', kind: 'ordinary' }, LESSONS.recvRandom.id],
-      [{ phase: 'before-send', peer: 'lab-01', kind: 'WHOAREYOU' }, LESSONS.sendWhoareyou.id],
-      [{ phase: 'after-receive', peer: 'lab-01', kind: 'handshake', message: 'PING' }, LESSONS.recvHandshake.id],
-      [{ phase: 'before-send', peer: 'lab-01', kind: 'ordinary', message: 'PONG' }, LESSONS.sendResponse.id],
-      [{ phase: 'before-send', peer: 'lab-01', kind: 'ordinary', message: 'FINDNODE' }, LESSONS.sendInSession.id],
-      [{ phase: 'before-send', peer: 'lab-01', kind: 'random', message: 'PING', retransmit: true }, LESSONS.retransmit.id],
-      [{ phase: 'after-receive', peer: 'lab-01', rejected: 'bad tag' }, LESSONS.rejected.id],
+describe('Step narration', () => {
+  it('pick the moment’s narration and fill every placeholder', () => {
+    const cases: [Parameters<typeof narrationFor>[0], string][] = [
+      [{ phase: 'before-send', peer: 'lab-01', kind: 'random', message: 'PING' }, NARRATION.sendRandom.id],
+      [{ phase: 'arrived', peer: 'lab-01', size: 63 }, NARRATION.arrived.id],
+      [{ phase: 'after-receive', peer: 'lab-01', kind: 'WHOAREYOU', message: 'PING' }, NARRATION.recvWhoareyou.id],
+      [{ phase: 'before-send', peer: 'lab-01', kind: 'handshake', message: 'PING' }, NARRATION.sendHandshake.id],
+      [{ phase: 'after-receive', peer: 'lab-01', kind: 'ordinary', message: 'PONG' }, NARRATION.recvResponse.id],
+      [{ phase: 'after-receive', peer: 'lab-01', kind: 'ordinary' }, NARRATION.recvRandom.id],
+      [{ phase: 'before-send', peer: 'lab-01', kind: 'WHOAREYOU' }, NARRATION.sendWhoareyou.id],
+      [{ phase: 'after-receive', peer: 'lab-01', kind: 'handshake', message: 'PING' }, NARRATION.recvHandshake.id],
+      [{ phase: 'before-send', peer: 'lab-01', kind: 'ordinary', message: 'PONG' }, NARRATION.sendResponse.id],
+      [{ phase: 'before-send', peer: 'lab-01', kind: 'ordinary', message: 'FINDNODE' }, NARRATION.sendInSession.id],
+      [{ phase: 'before-send', peer: 'lab-01', kind: 'random', message: 'PING', retransmit: true }, NARRATION.retransmit.id],
+      [{ phase: 'after-receive', peer: 'lab-01', rejected: 'bad tag' }, NARRATION.rejected.id],
     ];
     for (const [moment, id] of cases) {
-      const l = lessonFor(moment);
+      const l = narrationFor(moment);
       expect(l.id).toBe(id);
       expect(`${l.title} ${l.plain}`).not.toMatch(/\{\w+\}/);
       expect(l.link).toMatch(/^https:\/\/github\.com\/ethereum\/devp2p\/blob\/master\/discv5\/discv5-(wire|theory)\.md#/);

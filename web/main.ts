@@ -5,6 +5,9 @@ import './app.css';
 import App from './App.svelte';
 import { Playground } from './state/playground.svelte.ts';
 import { Prefs } from './state/prefs.svelte.ts';
+import { Lessons } from './state/lessons.svelte.ts';
+import { loadGlossary } from './lib/glossary.svelte.ts';
+import { prefetchLazy } from './lib/lazy.ts';
 
 const prefs = new Prefs();
 prefs.load();
@@ -19,4 +22,19 @@ try {
 playground.start({ token: new URLSearchParams(location.search).get('token') ?? '', storage });
 addEventListener('hashchange', () => playground.readHash());
 
-mount(App, { target: document.getElementById('app')!, props: { playground, prefs } });
+// Every checkpoint reads the page's state as the learner left it.
+const lessons = new Lessons(storage, () => ({
+  protocol: playground.protocol,
+  view: playground.view,
+  stepMode: playground.stepMode,
+  tab: playground.rightTab,
+  records: playground.current.packets,
+  ...(playground.selectedPacket ? { selected: playground.selectedPacket } : {}),
+  ...(playground.selectedField ? { field: playground.selectedField } : {}),
+  ...(playground.pickedKey ? { pickedKey: playground.pickedKey } : {}),
+  ...(playground.result ? { result: { action: playground.result.action, ok: playground.result.ok } } : {}),
+}));
+
+mount(App, { target: document.getElementById('app')!, props: { playground, prefs, lessons } });
+// After the first paint: terms are marked once their definitions are in.
+setTimeout(() => void loadGlossary().then(prefetchLazy), 0);

@@ -66,7 +66,7 @@ function headerLayer(p: Packet, destId: Uint8Array): Layer {
   const fields: Field[] = [
     { name: 'protocol-id', offset: 0, length: 6, value: '"discv5"', meaning: 'Unmasking with our id must give "discv5": otherwise the packet is not for us.', spec: SPEC.header },
     { name: 'version', offset: 6, length: 2, value: '0x0001', meaning: 'Protocol version 5.1.', spec: SPEC.header },
-    { name: 'flag', offset: 8, length: 1, value: `${p.flag} (${FLAG_NAMES[p.flag]})`, meaning: 'Packet kind: 0 ordinary message, 1 WHOAREYOU, 2 handshake; decides the authdata layout.', spec: SPEC.header },
+    { name: 'flag', offset: 8, length: 1, value: `${p.flag} (${FLAG_NAMES[p.flag]})`, meaning: 'Packet kind: 0 message (the spec: ordinary message packet), 1 WHOAREYOU, 2 handshake; decides the authdata layout.', spec: SPEC.header },
     {
       name: 'nonce', offset: 9, length: 12, value: hex(p.nonce),
       meaning: p.flag === 1 ? 'The request-nonce: the nonce of the packet this WHOAREYOU answers.' : '96-bit AES-GCM nonce of this message; never reused under one key.',

@@ -67,7 +67,9 @@ export type Command =
   | { type: 'talkreq'; to: NodeContact; protocol: Uint8Array; request: Uint8Array; requestId?: Uint8Array }
   /** FINDNODE [0]: the peer's current record (the response carries it, verified). */
   | { type: 'request-enr'; to: NodeContact; requestId?: Uint8Array }
-  | { type: 'drop-session'; nodeId: Uint8Array; endpoint?: Endpoint };
+  | { type: 'drop-session'; nodeId: Uint8Array; endpoint?: Endpoint }
+  /** The transport cannot reach this endpoint (e.g. a bridge refused it): its requests fail now, with the reason. */
+  | { type: 'unreachable'; endpoint: Endpoint; reason: string };
 
 export type PacketKind = 'random' | 'ordinary' | 'WHOAREYOU' | 'handshake';
 
@@ -309,6 +311,12 @@ export class Discv5Engine {
         for (const [key, s] of [...this.sessions.entries()])
           if (equalBytes(s.nodeId, cmd.nodeId) && (!cmd.endpoint || endpointKey(cmd.endpoint) === endpointKey(s.endpoint))) this.sessions.delete(key);
         break;
+      case 'unreachable': {
+        // All of them, queued ones too: none is released to be sent to where nothing can go.
+        const key = endpointKey(cmd.endpoint);
+        for (const req of [...this.requests.values()]) if (endpointKey(req.to.endpoint) === key) this.fail(req, cmd.reason, now, false);
+        break;
+      }
     }
     return this.flush();
   }
@@ -786,10 +794,10 @@ export class Discv5Engine {
     if (req.nonce) this.requestsByNonce.delete(req.nonce);
   }
 
-  private fail(req: PendingRequest, reason: string, now: number): void {
+  private fail(req: PendingRequest, reason: string, now: number, releaseQueued = true): void {
     this.finish(req);
     this.emit({ type: 'failure', requestId: req.id, request: req.message, to: req.to, reason });
-    this.releaseQueued(req.to, now);
+    if (releaseQueued) this.releaseQueued(req.to, now);
   }
 
   /** Returns the packet's seq. */

@@ -2,7 +2,7 @@
 // trace record with the spec's names, so the key-schedule panel is a view over the trace.
 import { concat, toHex } from '../bytes.ts';
 import { sha256 } from '../crypto/hashes.ts';
-import { hkdfSha256 } from '../crypto/kdf.ts';
+import { hkdfExpandSha256, hkdfExtractSha256 } from '../crypto/kdf.ts';
 import { ecdhCompressed, signHash, verifyHash } from '../crypto/secp256k1.ts';
 import { DISCV5_STEPS, type Tracer, type TraceRecord } from '../trace.ts';
 import { ID_SIGNATURE_TEXT, KDF_INFO_TEXT, SPEC } from './spec.ts';
@@ -33,13 +33,15 @@ export function ecdh(privateKey: Uint8Array, publicKey: Uint8Array, role: 'initi
 /** kdf-info = "discovery v5 key agreement" ‖ node-id-A ‖ node-id-B; key-data = HKDF(challenge-data, secret, kdf-info). */
 export function deriveKeys(secret: Uint8Array, challengeData: Uint8Array, initiatorId: Uint8Array, recipientId: Uint8Array, trace?: Tracer, ctx?: Partial<TraceRecord>): SessionKeys {
   const info = concat(KDF_INFO_TEXT, initiatorId, recipientId);
-  const keyData = hkdfSha256(secret, challengeData, info, 32);
+  // HKDF in its two halves (RFC 5869), so the trace can show the PRK between them.
+  const prk = hkdfExtractSha256(secret, challengeData);
+  const keyData = hkdfExpandSha256(prk, info, 32);
   const keys = { initiatorKey: keyData.subarray(0, 16), recipientKey: keyData.subarray(16, 32) };
   trace?.({
     step: DISCV5_STEPS.hkdf,
     title: 'HKDF-SHA256: session keys from the shared secret, salted with the challenge',
     inputs: [v('salt (challenge-data)', challengeData, false, 'masking-iv ‖ static-header ‖ authdata of the WHOAREYOU'), v('IKM (secret)', secret, true), v('kdf-info', info, false, '"discovery v5 key agreement" ‖ node-id-A ‖ node-id-B')],
-    outputs: [v('initiator-key', keys.initiatorKey, true, 'encrypts initiator → recipient'), v('recipient-key', keys.recipientKey, true, 'encrypts recipient → initiator')],
+    outputs: [v('PRK', prk, true, 'HKDF-extract: HMAC-SHA256(key = salt, data = IKM)'), v('initiator-key', keys.initiatorKey, true, 'encrypts initiator → recipient'), v('recipient-key', keys.recipientKey, true, 'encrypts recipient → initiator')],
     spec: SPEC.step3,
     ...ctx,
   });

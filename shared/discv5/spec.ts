@@ -21,7 +21,8 @@ export const FLAG_MESSAGE = 0;
 export const FLAG_WHOAREYOU = 1;
 export const FLAG_HANDSHAKE = 2;
 export type Flag = typeof FLAG_MESSAGE | typeof FLAG_WHOAREYOU | typeof FLAG_HANDSHAKE;
-export const FLAG_NAMES: Record<Flag, string> = { 0: 'ordinary message', 1: 'WHOAREYOU', 2: 'handshake' };
+/** The page's one name for each kind (the spec calls flag 0 an "ordinary message packet"). */
+export const FLAG_NAMES: Record<Flag, string> = { 0: 'message', 1: 'WHOAREYOU', 2: 'handshake' };
 
 export const KDF_INFO_TEXT = utf8('discovery v5 key agreement');
 export const ID_SIGNATURE_TEXT = utf8('discovery v5 identity proof');

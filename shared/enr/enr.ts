@@ -79,11 +79,14 @@ export function parseEnrText(text: string): Result<Enr> {
     const body = s.slice(4);
     // 4 characters per 3 bytes: refuse before decoding anything that could not fit in 300 bytes.
     if (body.length > Math.ceil((MAX_RECORD_SIZE * 4) / 3)) fail('too-large', 'record', `text of ${body.length} characters is over ${MAX_RECORD_SIZE} bytes`);
+    // Said in the words of someone who pasted it, not the base64 decoder's.
+    const stray = /[^A-Za-z0-9_-]/.exec(body);
+    if (stray) fail('bad-value', 'enr', `${stray[0] === ' ' ? 'a space' : /\s/.test(stray[0]) ? 'a line break' : `“${stray[0]}”`} at character ${stray.index + 5}: after “enr:” a record has only letters, digits, - and _ (copy it again, whole)`);
     let raw: Uint8Array;
     try {
       raw = base64urlnopad.decode(body);
-    } catch (e) {
-      fail('bad-value', 'enr', `not URL-safe base64 without padding: ${(e as Error).message}`);
+    } catch {
+      fail('truncated', 'enr', 'the text ends in the middle of a byte: it looks cut short or has a character too many (copy it again, whole)');
     }
     return decodeOrThrow(raw);
   });

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import dgram from 'node:dgram';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createEnr, encodeEnrText, nodeIdOf, parseEnrText } from '../../shared/enr/index.ts';
 import { publicKeyOf, randomPrivateKey } from '../../shared/crypto/secp256k1.ts';
 import { secureRandom } from '../../shared/random.ts';
@@ -16,6 +16,7 @@ import { nodeDatagramTransport } from '../../bridge/node-transport.ts';
 import { Discv5Driver } from '../../shared/discv5/driver.ts';
 import { Discv5Node } from '../../shared/discv5/node.ts';
 import { artifact, launchChromium, startApp, type RunningApp } from './harness.ts';
+import { attr, contains, enabled, shown, textOf, visible } from './waits.ts';
 
 const VIEWPORT = { width: 1280, height: 800 };
 const COLD = [
@@ -41,27 +42,11 @@ async function openPage(url = app.url): Promise<Page> {
   return page;
 }
 
-/** Packets on the timeline (sent or received, not the ones step mode still holds). */
-const shown = (page: Page) => page.locator('.timeline [data-seq]:not([data-held])');
-
 async function timeline(page: Page): Promise<{ kind: string; message: string; direction: string }[]> {
   return shown(page).evaluateAll((rows) =>
     rows.map((r) => ({ kind: r.getAttribute('data-kind') ?? '', message: r.getAttribute('data-message') ?? '', direction: r.getAttribute('data-direction') ?? '' })),
   );
 }
-
-/** Playwright-style waits on top of vitest's expect.poll (playwright-core has no matchers). */
-async function textOf(l: Locator): Promise<string> {
-  return (await l.allInnerTexts().catch(() => [] as string[])).join('\n');
-}
-const contains = (l: Locator, text: string | RegExp, timeout = 15_000) =>
-  expect.poll(async () => {
-    const t = await textOf(l);
-    return typeof text === 'string' ? t.includes(text) : text.test(t);
-  }, { timeout, message: `text ${String(text)}` }).toBe(true);
-const attr = (l: Locator, name: string, value: string, timeout = 15_000) => expect.poll(() => l.getAttribute(name), { timeout }).toBe(value);
-const visible = (l: Locator, timeout = 15_000) => l.first().waitFor({ state: 'visible', timeout });
-const enabled = (l: Locator, timeout = 15_000) => expect.poll(() => l.isEnabled(), { timeout }).toBe(true);
 
 async function fieldValue(page: Page, name: string): Promise<string> {
   return (await page.locator(`.tree [data-field="${name}"] .fvalue`).first().innerText()).trim();
@@ -118,6 +103,7 @@ describe('the playground against npm start', () => {
 
     // The key schedule of the session: every step, both keys, the per-message AES-GCM inputs.
     await page.getByRole('tab', { name: 'Key schedule' }).click();
+    await page.locator('[data-testid=key-schedule] [data-step]').first().waitFor(); // the tab loads on first use
     const steps = await page.locator('[data-testid=key-schedule] [data-step]').evaluateAll((els) => els.map((e) => e.getAttribute('data-step')));
     expect(steps).toEqual(['unmask', 'ephemeral-key', 'ecdh', 'hkdf', 'id-sign']);
     const keys = await page.getByTestId('session-keys').locator('code').allInnerTexts();
@@ -252,6 +238,7 @@ describe('the playground against npm start', () => {
     ]);
     await contains(page.locator('.timeline .note.ok'), 'you are the recipient');
     await page.getByRole('tab', { name: 'Key schedule' }).click();
+    await page.locator('[data-testid=key-schedule] [data-step]').first().waitFor(); // the tab loads on first use
     const steps = await page.locator('[data-testid=key-schedule] [data-step]').evaluateAll((els) => els.map((e) => e.getAttribute('data-step')));
     expect(steps).toEqual(['id-verify', 'ecdh', 'hkdf', 'aes-gcm-open']);
     await page.screenshot({ path: artifact('e2e-6-inbound.png') });
@@ -293,12 +280,13 @@ describe('the playground against npm start', () => {
 
   it('a peer that never answers ends in a visible timeout, after retransmits', async () => {
     const page = await openPage();
-    // A real record for a loopback port where nothing listens (bound, then released).
+    // A real record for a loopback port where nothing listens (bound, then released), on an
+    // address the bridge was told to --allow (a refused one fails at once, see lessons.test.ts).
     const sock = dgram.createSocket('udp4');
-    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => sock.bind(0, STRANGER_IP, () => r()));
     const port = sock.address().port;
     await new Promise<void>((r) => sock.close(() => r()));
-    const silent = encodeEnrText(createEnr({ privateKey: randomPrivateKey(secureRandom), ip: '127.0.0.1', udp: port }));
+    const silent = encodeEnrText(createEnr({ privateKey: randomPrivateKey(secureRandom), ip: STRANGER_IP, udp: port }));
     await page.getByRole('radio', { name: /Another node/ }).check();
     await page.getByTestId('custom-target').fill(silent);
     await page.getByRole('button', { name: 'Ping', exact: true }).click();
@@ -340,6 +328,7 @@ describe('the playground against npm start', () => {
     await page.waitForSelector('[data-action=ping][data-ok=true]', { timeout: 20_000 });
     // The deep link selected packet 4 (the PONG) as soon as it existed.
     await attr(page.locator('.timeline [data-seq="4"]'), 'aria-selected', 'true');
+    await page.getByTestId('files-menu').click();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
     const file = await download.path();
     const doc = JSON.parse(await readFile(file, 'utf8'));
@@ -349,6 +338,8 @@ describe('the playground against npm start', () => {
     expect(doc.trace.length).toBeGreaterThan(4);
 
     const other = await openPage(`${app.url}#imported=2`);
+    // Opened where the session does not exist yet, the link says why.
+    await contains(other.getByTestId('link-error'), 'press Import');
     await other.locator('input[type=file]').setInputFiles(file);
     await attr(other.getByRole('button', { name: 'Imported' }), 'aria-pressed', 'true');
     expect(await timeline(other)).toEqual(COLD);
@@ -401,6 +392,7 @@ describe('the playground against npm start', () => {
     await page.getByTestId('protocol-bitcoin').check();
     await contains(page.locator('.brand'), 'Bitcoin');
     // Nothing recorded yet: the pcapng export says so instead of downloading an empty file.
+    await page.getByTestId('files-menu').click();
     await page.getByTestId('export-pcap').click();
     await contains(page.getByTestId('export-error'), 'no packets yet');
     await page.getByTestId('btc-handshake').click();
@@ -459,6 +451,7 @@ describe('the playground against npm start', () => {
     const inbound = await page.locator('.timeline [data-protocol=bitcoin]').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-direction')}:${e.getAttribute('data-kind')}`));
     // It dialled, so it spoke first.
     expect(inbound[0]).toBe('in:version');
+    await page.getByTestId('files-menu').click();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-pcap').click()]);
     const file = await readFile((await download.path())!);
     expect(file.readUInt32LE(0)).toBe(0x0a0d0d0a); // a pcapng Section Header Block

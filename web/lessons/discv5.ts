@@ -1,242 +1,100 @@
-// What Step mode says at each moment of a discv5 exchange: plain words for a workshop
-// audience first, then the spec's own words (quoted from ethereum/devp2p discv5-theory.md and
-// discv5-wire.md, v5.1) with a link to the section. Data only: the stepper picks and fills them.
+// "Your first discv5 handshake": Ping a lab node, find the challenge and its id-nonce, see which
+// key sealed the answer, then watch the same exchange one packet at a time in Step mode.
+// Every checkpoint reads what the learner did (LessonContext), never a button press alone.
 import { SPEC } from '../../shared/discv5/spec.ts';
+import { latest, type Lesson, type LessonContext } from './types.ts';
 
-export interface Lesson {
-  id: string;
-  title: string;
-  /** Plain words; {peer}, {message}, {size} are filled in. */
-  plain: string;
-  /** The spec's words, quoted. */
-  spec: string;
-  /** Where the quote comes from. */
-  section: string;
-  link: string;
-}
+const pong = (c: LessonContext) => latest(c.since, (r) => r.direction === 'in' && r.message?.type === 'PONG' && !r.held);
 
-const lesson = (l: Lesson) => l;
-
-export const LESSONS = {
-  sendRandom: lesson({
-    id: 'send-random',
-    title: 'About to send: a request nobody can read yet',
-    plain:
-      'Your browser has no session with {peer}, so it has no keys to encrypt with. It sends the {message} anyway, sealed with a throw-away random key. ' +
-      '{peer} will fail to decrypt it — and that is the point: failing is how it learns it must ask “who are you?”. ' +
-      'The header is readable by {peer} only: it is masked with {peer}’s node id.',
-    spec:
-      'If node A has session keys from prior communication with B, it encrypts its request with those keys. If no keys are known, it initiates the handshake by sending an ordinary message packet with random message content.',
-    section: 'discv5-theory · Step 1: Node A sends message packet',
-    link: SPEC.step1,
-  }),
-  arrived: lesson({
-    id: 'arrived',
-    title: 'A datagram arrived — not read yet',
-    plain:
-      '{size} bytes came in from {peer}. So far your node knows only the sender’s IP address and port. Press → to unmask the header with your own node id and see what it is.',
-    spec:
-      'The recipient constructs an AES/CTR stream cipher using its own node ID (dest-id) as the key and taking the IV from the packet. It can then decrypt the static-header and verify that protocol-id matches the expected string.',
-    section: 'discv5-wire · Protocol Header',
-    link: SPEC.header,
-  }),
-  recvWhoareyou: lesson({
-    id: 'recv-whoareyou',
-    title: 'Received WHOAREYOU: the peer challenges you',
-    plain:
-      '{peer} could not read your {message} and answers with a challenge. Its nonce is the nonce of your packet, so you know which request it answers. ' +
-      'It carries a random id-nonce you must sign, and enr-seq: the version of your record {peer} already has (0 = none). ' +
-      'This whole unmasked packet becomes “challenge-data”, which salts the session keys: they are bound to this one challenge.',
-    spec:
-      'Node A receives the challenge sent by node B, which confirms that node B is alive and is ready to perform the handshake. The challenge can be traced back to the request packet which solicited it by checking the nonce, which mirrors the request packet’s nonce.',
-    section: 'discv5-theory · Step 3: Node A processes the challenge',
-    link: SPEC.step3,
-  }),
-  sendHandshake: lesson({
-    id: 'send-handshake',
-    title: 'About to send: the handshake',
-    plain:
-      'Your node made a fresh ephemeral key pair, did ECDH with {peer}’s public key (from its ENR), and ran HKDF with challenge-data as salt to get two keys: initiator-key (you → {peer}) and recipient-key ({peer} → you). ' +
-      'It signs the challenge with its identity key (id-signature) so {peer} knows who you are, and re-sends the {message}, now encrypted with initiator-key. See the Key schedule tab.',
-    spec:
-      'Node A creates the id-signature, which proves that it controls the private key which signed its node record. The signature also prevents replay of the handshake. […] The request is now re-sent, with the message encrypted using the new session keys.',
-    section: 'discv5-theory · Step 3: Node A processes the challenge',
-    link: SPEC.step3,
-  }),
-  recvResponse: lesson({
-    id: 'recv-response',
-    title: 'Received {message}: the session works',
-    plain:
-      '{peer} verified your signature, derived the same keys from your ephemeral public key, decrypted your request and answered it with recipient-key. ' +
-      'Your node decrypted the answer: both sides hold the same keys, so the session is confirmed. Later requests skip the handshake.',
-    spec:
-      'Node A receives the message packet response and authenticates/decrypts it with the new session keys. If decryption/authentication succeeds, node B’s identity is verified and node A also considers the new session keys valid.',
-    section: 'discv5-theory · Step 5: Node A receives response message',
-    link: SPEC.step5,
-  }),
-  sendInSession: lesson({
-    id: 'send-in-session',
-    title: 'About to send: {message} in the existing session',
-    plain: 'Your node already shares keys with {peer}, so the {message} goes straight out, encrypted with the session key and a fresh nonce. No handshake this time.',
-    spec: 'If node A has session keys from prior communication with B, it encrypts its request with those keys.',
-    section: 'discv5-theory · Step 1: Node A sends message packet',
-    link: SPEC.step1,
-  }),
-  recvRandom: lesson({
-    id: 'recv-random',
-    title: 'Received a packet you cannot read: {peer} starts a handshake',
-    plain:
-      '{peer} sent a message, but your node has no session with it, so the message is unreadable (random to you). ' +
-      'Now the roles are swapped: your browser is the recipient. It answers with WHOAREYOU, a challenge {peer} must sign.',
-    spec:
-      'If node B does not have session keys or decryption is not successful, it must initiate a handshake by responding with a WHOAREYOU packet. It first generates a unique id-nonce value and includes it in the packet.',
-    section: 'discv5-theory · Step 2: Node B responds with challenge',
-    link: SPEC.step2,
-  }),
-  sendWhoareyou: lesson({
-    id: 'send-whoareyou',
-    title: 'About to send: WHOAREYOU (you challenge {peer})',
-    plain:
-      'Your node picked a random id-nonce and says which version of {peer}’s record it knows (enr-seq, 0 = none). It remembers this challenge: {peer}’s handshake must sign exactly these bytes. WHOAREYOU carries no message.',
-    spec:
-      'Node B also checks if it has a copy of node A’s record. If it does, it also includes the sequence number of this record in the challenge packet, otherwise it sets the enr-seq field to zero.',
-    section: 'discv5-theory · Step 2: Node B responds with challenge',
-    link: SPEC.step2,
-  }),
-  recvHandshake: lesson({
-    id: 'recv-handshake',
-    title: 'Received {peer}’s handshake: verify, derive, decrypt',
-    plain:
-      'Your node checked the id-signature against the public key in {peer}’s record, did ECDH with its own key and {peer}’s ephemeral public key, derived the same two keys and decrypted the {message}. ' +
-      'Everything matched: the session is established with your browser as the recipient.',
-    spec:
-      'Node B then verifies the id-signature against the identity public key of A’s record. After that, B can perform the key derivation using its own static private key and the ephemeral-pubkey from the handshake packet.',
-    section: 'discv5-theory · Step 4: Node B receives handshake message',
-    link: SPEC.step4,
-  }),
-  sendResponse: lesson({
-    id: 'send-response',
-    title: 'About to send: {message}, your answer',
-    plain: 'Your node answers {peer}’s request in the session, encrypted with its own direction’s key. When {peer} reads it, {peer} knows the session works.',
-    spec: 'If the message can be decrypted and authenticated, Node B considers the new session keys valid and responds to the message.',
-    section: 'discv5-theory · Step 4: Node B receives handshake message',
-    link: SPEC.step4,
-  }),
-  recvRequest: lesson({
-    id: 'recv-request',
-    title: 'Received a {message} in the session',
-    plain: '{peer} sent a request encrypted with the session key; your node decrypted it and will answer.',
-    spec: 'The first element of every message-data list is the request ID. […] The recipient of a message must mirror the value in the request-id element of the response.',
-    section: 'discv5-wire · Protocol Messages',
-    link: SPEC.messages,
-  }),
-  retransmit: lesson({
-    id: 'retransmit',
-    title: 'No answer: sending the same bytes again',
-    plain:
-      'Nothing came back in time. UDP may lose packets, so your node re-sends the very same datagram (same nonce): if {peer} got the first one, it recognises the repeat and answers the same way.',
-    spec: 'Since UDP is a lossy transport, packets may be received in any order or not at all.',
-    section: 'discv5-wire · UDP Communication',
-    link: `${SPEC.header.split('#')[0]}#udp-communication`,
-  }),
-  rejected: lesson({
-    id: 'rejected',
-    title: 'Rejected: {reason}',
-    plain: 'Your node refused this packet and changed nothing: a bad or unexpected packet can never break a session or the page.',
-    spec: 'Implementations should not respond to packets with mismatching protocol-id.',
-    section: 'discv5-wire · Protocol Header',
-    link: SPEC.header,
-  }),
-  idle: lesson({
-    id: 'idle',
-    title: 'Step mode is on',
-    plain:
-      'Press Ping (or any action). Your node will stop before every packet it sends and after every packet it receives, and explain it. → steps one packet, Space plays or pauses. ' +
-      'Your node’s clock stands still while it waits for you, so its timeouts never fire because you were talking.',
-    spec: 'In the following definitions, we assume that node A wishes to communicate with node B, e.g. to send a FINDNODE message.',
-    section: 'discv5-theory · Handshake Steps',
-    link: SPEC.step1.replace(/#.*/, '#handshake-steps'),
-  }),
-} as const;
-
-/** What each message is for, added under the lesson when a packet carries it. */
-export const MESSAGE_NOTES: Record<string, { plain: string; spec: string; link: string }> = {
-  PING: { plain: 'PING asks “are you alive?” and tells the peer your record’s seq, so it can fetch a newer one.', spec: 'PING checks whether the recipient is alive and informs it about the sender’s ENR sequence number.', link: SPEC.ping },
-  PONG: { plain: 'PONG answers PING and reports the IP and port it saw the PING come from: how the world sees you (here, the bridge’s UDP socket).', spec: 'PONG is the reply to PING.', link: SPEC.pong },
-  FINDNODE: { plain: 'FINDNODE asks for the records the peer knows at given log-distances from itself (256 = the farthest half of all ids).', spec: 'FINDNODE queries for nodes at the given logarithmic distances from the recipient’s node ID.', link: SPEC.findnode },
-  NODES: { plain: 'NODES carries signed node records (ENRs). Your node checks each one’s signature and distance before using it.', spec: 'When handling NODES as a response to FINDNODE, the recipient should verify that the received nodes match the requested distances.', link: SPEC.nodes },
-  TALKREQ: { plain: 'TALKREQ carries a request for another protocol built on discv5 (e.g. Portal).', spec: 'TALKREQ sends an application-level request.', link: SPEC.talkreq },
-  TALKRESP: { plain: 'TALKRESP answers TALKREQ; it is empty when the peer does not speak that protocol.', spec: 'If the protocol is unknown to the recipient, it must respond with a TALKRESP response containing empty response data.', link: SPEC.talkresp },
+export const firstDiscv5: Lesson = {
+  id: 'discv5-first-handshake',
+  protocol: 'discv5',
+  title: 'Your first discv5 handshake',
+  steps: [
+    {
+      id: 'ping',
+      goal: 'Make your browser’s node talk to a real node.',
+      todo: 'A lab node is already chosen on the left. Press Ping.',
+      target: ['[data-lesson="ping"]'],
+      check: (c) => (pong(c) ? true : c.result?.action === 'ping' && !c.result.ok ? { hint: 'That Ping failed: press it again.' } : false),
+      why: 'Two nodes that have never met cannot read each other yet: your first Ping starts a handshake, and four packets appear on the timeline.',
+      spec: { label: 'discv5-theory · Handshake steps', link: SPEC.step1.replace(/#.*/, '#handshake-steps') },
+    },
+    {
+      id: 'whoareyou',
+      goal: 'Find the challenge the peer sent back.',
+      todo: 'Click the orange WHOAREYOU arrow on the timeline.',
+      target: ['.timeline [data-kind="WHOAREYOU"]'],
+      check: (c) => c.selected?.kind === 'WHOAREYOU' || (c.selected ? { hint: 'That is another packet: look for the orange arrow labelled WHOAREYOU.' } : false),
+      why: 'The peer could not decrypt your Ping (you had no keys in common), so it answers “who are you?” with a challenge.',
+      spec: { label: 'discv5-wire · WHOAREYOU packet', link: SPEC.whoareyou },
+    },
+    {
+      id: 'id-nonce',
+      goal: 'Find the random value you must sign.',
+      todo: 'In Packet bytes, open the authdata layer and click the id-nonce field.',
+      target: ['.tree [data-field="id-nonce"]', '.layers [data-layer="authdata"]'],
+      check: (c) => (c.selected?.kind === 'WHOAREYOU' && c.field?.name === 'id-nonce') || (c.field ? { hint: `That is ${c.field.name}: look for id-nonce in the authdata layer of the WHOAREYOU.` } : false),
+      why: 'id-nonce is 16 random bytes: signing them proves you own your node’s key, and an old signature is useless for the next challenge.',
+      spec: { label: 'discv5-wire · WHOAREYOU packet', link: SPEC.whoareyou },
+    },
+    {
+      id: 'keys',
+      goal: 'See the keys both sides derived.',
+      todo: 'Open the Key schedule tab.',
+      target: ['[data-lesson="tab-keys"]'],
+      check: (c) => c.tab === 'keys',
+      why: 'Each side runs ECDH and HKDF on its own; no key ever crosses the wire, yet both end with the same two keys.',
+      spec: { label: 'discv5-theory · Identity-specific cryptography', link: SPEC.crypto },
+    },
+    {
+      id: 'which-key',
+      goal: 'Which key sealed the PONG?',
+      todo: 'The PONG travelled from the peer to you. Click the session key whose line ends in “→ you”.',
+      target: ['[data-lesson="key"]'],
+      check: (c) =>
+        c.pickedKey === 'recipient-key' ||
+        (c.pickedKey ? { hint: 'Not that one: initiator-key seals what the initiator (you) sends. The PONG came the other way.' } : false),
+      why: 'One key per direction: recipient-key seals everything the recipient sends back, so the two directions never share a nonce under one key.',
+      spec: { label: 'discv5-theory · Identity-specific cryptography', link: SPEC.crypto },
+    },
+    {
+      id: 'drop',
+      goal: 'Forget the session, so the next Ping handshakes again.',
+      todo: 'Press Drop session.',
+      target: ['[data-lesson="drop"]'],
+      check: (c) => c.result?.action === 'drop' && c.result.ok,
+      why: 'Without session keys your node must start over: the next Ping is again a random packet that provokes a WHOAREYOU.',
+      spec: { label: 'discv5-theory · Session cache', link: SPEC.sessionCache },
+    },
+    {
+      id: 'step-on',
+      goal: 'Slow the handshake down to one packet at a time.',
+      todo: 'Turn on Step (top bar).',
+      target: ['[data-lesson="step"]'],
+      check: (c) => c.stepMode,
+      why: 'In Step mode your node stops before every packet it sends and after every packet it receives, and explains it.',
+      spec: { label: 'discv5-theory · Handshake steps', link: SPEC.step1.replace(/#.*/, '#handshake-steps') },
+    },
+    {
+      id: 'step-ping',
+      goal: 'Start the handshake again, held before the first packet.',
+      todo: 'Press Ping. The packet about to be sent appears dashed on the timeline, with “press → to send”.',
+      target: ['[data-lesson="ping"]'],
+      check: (c) => c.stepMode && c.since.some((r) => r.direction === 'out' && r.kind === 'random'),
+      why: 'The random packet is your Ping sealed with a throw-away key: the peer will fail to read it, and that is what makes it ask who you are.',
+      spec: { label: 'discv5-theory · Step 1', link: SPEC.step1 },
+    },
+    {
+      id: 'step-through',
+      goal: 'Walk the four packets yourself.',
+      todo: 'Press Next → (or the → key) until the PONG arrives. Read each explanation first.',
+      target: ['[data-lesson="next"]'],
+      check: (c) => !!pong(c) && c.stepMode,
+      why: 'random packet → WHOAREYOU → handshake → PONG: you have now seen every step of a discv5 handshake, and read it in the spec’s words.',
+      spec: { label: 'discv5-theory · Step 5', link: SPEC.step5 },
+    },
+  ],
 };
 
-export interface MomentInput {
-  phase: 'before-send' | 'after-receive' | 'arrived';
-  peer: string;
-  kind?: string;
-  message?: string;
-  retransmit?: boolean;
-  rejected?: string;
-  size?: number;
-}
-
-const REQUESTS = new Set(['PING', 'FINDNODE', 'TALKREQ']);
-
-/** The lesson for one moment, placeholders filled. */
-export function lessonFor(m: MomentInput): Lesson {
-  const pick = (): Lesson => {
-    if (m.phase === 'arrived') return LESSONS.arrived;
-    if (m.rejected) return LESSONS.rejected;
-    const request = m.message ? REQUESTS.has(m.message) : false;
-    if (m.phase === 'before-send') {
-      if (m.retransmit) return LESSONS.retransmit;
-      if (m.kind === 'random') return LESSONS.sendRandom;
-      if (m.kind === 'handshake') return LESSONS.sendHandshake;
-      if (m.kind === 'WHOAREYOU') return LESSONS.sendWhoareyou;
-      return request ? LESSONS.sendInSession : LESSONS.sendResponse;
-    }
-    if (m.kind === 'WHOAREYOU') return LESSONS.recvWhoareyou;
-    if (m.kind === 'handshake') return LESSONS.recvHandshake;
-    if (m.kind === 'ordinary' && !m.message) return LESSONS.recvRandom;
-    return request ? LESSONS.recvRequest : LESSONS.recvResponse;
-  };
-  const l = pick();
-  const fill = (s: string) =>
-    s
-      .replaceAll('{peer}', m.peer)
-      .replaceAll('{message}', m.message ?? 'request')
-      .replaceAll('{size}', String(m.size ?? '?'))
-      .replaceAll('{reason}', m.rejected ?? '');
-  return { ...l, title: fill(l.title), plain: fill(l.plain) };
-}
-
-/** What each step of the key schedule is for (the key-schedule panel shows it above the values). */
-export const STEP_NOTES: Record<string, { label: string; why: string }> = {
-  unmask: {
-    label: 'The challenge',
-    why: 'The WHOAREYOU, unmasked, is challenge-data. It salts the keys and the signature covers it, so keys and proof belong to this one challenge.',
-  },
-  'ephemeral-key': {
-    label: 'Ephemeral key pair',
-    why: 'Made for this handshake only and then forgotten: a later leak of a long-term key cannot decrypt this session.',
-  },
-  ecdh: {
-    label: 'ECDH shared secret',
-    why: 'Both sides reach the same point: the initiator from its ephemeral key and the recipient’s public key, the recipient from its own key and the ephemeral public key. No one else can.',
-  },
-  hkdf: {
-    label: 'HKDF: the session keys',
-    why: 'Stretches the secret into two 16-byte AES keys, one per direction, salted with challenge-data and bound to both node ids.',
-  },
-  'id-sign': {
-    label: 'id-signature, made',
-    why: 'Proves the initiator holds the key of its ENR, bound to this challenge and this ephemeral key, so it cannot be replayed.',
-  },
-  'id-verify': {
-    label: 'id-signature, verified',
-    why: 'The recipient checks the signature with the public key in the initiator’s record.',
-  },
-  'aes-gcm-open': {
-    label: 'First message decrypted',
-    why: 'The message in the handshake packet opens with initiator-key: both sides derived the same keys.',
-  },
-};
+export default firstDiscv5;

@@ -35,8 +35,23 @@ export interface SessionData {
 interface JsonField { name: string; offset: number; length: number; value: string; meaning: string; spec?: string; secret?: boolean; children?: JsonField[] }
 const fieldJson = (f: Field): JsonField => ({ ...f, ...(f.children ? { children: f.children.map(fieldJson) } : {}) });
 
-/** The session as a JSON text (bytes as hex, bigints as decimal strings). */
-export function exportSession(s: SessionData, dissect: (p: PacketInfo) => Dissection, exportedAt = new Date()): string {
+/** Trace values that are your node's long-term private key: left out of an export unless asked for. */
+export const PRIVATE_KEY_VALUES = new Set(['static-key']);
+export const KEY_LEFT_OUT = 'left out of this export: your node’s private key (tick “include my node’s private key” to keep it)';
+
+/** The trace with the node's private key blanked (hex empty, a note saying so). */
+const withoutPrivateKey = (trace: TraceRecord[]): TraceRecord[] =>
+  trace.map((t) => {
+    const blank = (vs: TraceRecord['inputs']) => vs.map((x) => (PRIVATE_KEY_VALUES.has(x.name) ? { ...x, hex: '', note: KEY_LEFT_OUT } : x));
+    return { ...t, inputs: blank(t.inputs), outputs: blank(t.outputs) };
+  });
+
+/**
+ * The session as a JSON text (bytes as hex, bigints as decimal strings). Your node's private key
+ * is left out (and the file says so) unless `includePrivateKey`: session keys and secrets stay,
+ * so the key schedule can still be recomputed from the file (docs/recompute-keys.mjs).
+ */
+export function exportSession(s: SessionData, dissect: (p: PacketInfo) => Dissection, exportedAt = new Date(), options: { includePrivateKey?: boolean } = {}): string {
   const packets = s.packets.filter((p) => !p.held).map((p) => {
     const d = dissect(p);
     return {
@@ -61,7 +76,9 @@ export function exportSession(s: SessionData, dissect: (p: PacketInfo) => Dissec
     };
   });
   const protocols = [...new Set(packets.map((p) => p.protocol))];
-  return JSON.stringify({ format: FORMAT, version: VERSION, protocols, exportedAt: exportedAt.toISOString(), local: s.local, names: s.names, packets, trace: s.trace, notes: s.notes }, null, 1);
+  const privateKey = options.includePrivateKey ? 'included' : 'left out';
+  const trace = options.includePrivateKey ? s.trace : withoutPrivateKey(s.trace);
+  return JSON.stringify({ format: FORMAT, version: VERSION, protocols, exportedAt: exportedAt.toISOString(), privateKey, local: s.local, names: s.names, packets, trace, notes: s.notes }, null, 1);
 }
 
 export type ImportResult = { ok: true; session: SessionData } | { ok: false; reason: string };

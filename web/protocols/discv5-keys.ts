@@ -86,6 +86,10 @@ export interface MessageCrypto {
   key: TraceValue;
   nonce: TraceValue;
   ad: TraceValue;
+  /** message-pt: what was sealed (when the page knows it). */
+  plaintext?: TraceValue;
+  /** What went on the wire: ciphertext ‖ tag (16 bytes). */
+  sealed: TraceValue;
 }
 
 /** AES-GCM inputs of one packet's message (none for WHOAREYOU or when the key is unknown). */
@@ -101,12 +105,15 @@ export function messageCrypto(p: PacketInfo, hs?: HandshakeView): MessageCrypto 
   return {
     seq: p.seq,
     direction: p.direction,
-    kind: p.kind ?? '?',
+    // The timeline's names: one name per kind everywhere on the page.
+    kind: p.kind === 'ordinary' ? 'message' : p.kind === 'random' ? 'random packet' : (p.kind ?? '?'),
     message: p.message?.type ?? '?',
     keyName,
     key: { name: keyName, hex: k, secret: true },
     nonce: { name: 'nonce', hex: toHex(decoded.value.nonce), note: '96 bits from the header; unique per message under one key' },
     ad: { name: 'message-ad', hex: toHex(messageAd(decoded.value.maskingIv, decoded.value.header)), note: 'masking-iv ‖ header (unmasked)' },
+    ...(p.plaintext ? { plaintext: { name: 'message-pt', hex: toHex(p.plaintext), note: 'message-type ‖ RLP(message-data)' } } : {}),
+    sealed: { name: 'ciphertext ‖ tag', hex: toHex(decoded.value.message), note: 'the last 16 bytes are the GCM tag' },
   };
 }
 
@@ -130,3 +137,35 @@ export function messagesOf(packets: PacketInfo[], all: HandshakeView[], hs: Hand
   }
   return rows;
 }
+
+/** What each step of the key schedule is for (the key-schedule panel shows it above the values). */
+export const STEP_NOTES: Record<string, { label: string; why: string }> = {
+  unmask: {
+    label: 'The challenge',
+    why: 'The WHOAREYOU, unmasked, is challenge-data. It salts the keys and the signature covers it, so keys and proof belong to this one challenge.',
+  },
+  'ephemeral-key': {
+    label: 'Ephemeral key pair',
+    why: 'Made for this handshake only and then forgotten: a later leak of a long-term key cannot decrypt this session.',
+  },
+  ecdh: {
+    label: 'ECDH shared secret',
+    why: 'Both sides reach the same point: the initiator from its ephemeral key and the recipient’s public key, the recipient from its own key and the ephemeral public key. No one else can.',
+  },
+  hkdf: {
+    label: 'HKDF: the session keys',
+    why: 'Stretches the secret into two 16-byte AES keys, one per direction, salted with challenge-data and bound to both node ids.',
+  },
+  'id-sign': {
+    label: 'id-signature, made',
+    why: 'Proves the initiator holds the key of its ENR, bound to this challenge and this ephemeral key, so it cannot be replayed.',
+  },
+  'id-verify': {
+    label: 'id-signature, verified',
+    why: 'The recipient checks the signature with the public key in the initiator’s record.',
+  },
+  'aes-gcm-open': {
+    label: 'First message decrypted',
+    why: 'The message in the handshake packet opens with initiator-key: both sides derived the same keys.',
+  },
+};

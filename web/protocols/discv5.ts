@@ -1,11 +1,10 @@
-// discv5 in the page: labels, colours, inspector steps and Step narration. The bytes are
-// dissected by shared/discv5; the narration's words live in web/lessons/discv5.ts.
+// discv5 in the page: labels, colours, inspector steps; Step narration loads with the stepper
+// (web/protocols/discv5-narration.ts). The bytes are dissected by shared/discv5.
 import { parseHex } from '../../shared/bytes.ts';
 import { dissectDiscv5 } from '../../shared/discv5/dissect-packet.ts';
-import { LESSONS, lessonFor, MESSAGE_NOTES, STEP_NOTES } from '../lessons/discv5.ts';
-import { handshakeFor, handshakesOf, messagesOf, provokesHandshake } from './discv5-keys.ts';
+import { handshakeFor, handshakesOf, messagesOf, provokesHandshake, STEP_NOTES } from './discv5-keys.ts';
 import { shortId } from '../lib/names.ts';
-import type { Narration, ProtocolView, RecordView } from './types.ts';
+import type { ProtocolView, RecordView } from './types.ts';
 
 const COLORS: Record<string, string> = {
   random: 'var(--k-random)',
@@ -13,19 +12,6 @@ const COLORS: Record<string, string> = {
   handshake: 'var(--k-handshake)',
   ordinary: 'var(--k-ordinary)',
 };
-
-/** The request a packet carries, also for random packets (whose message only our note names). */
-const requestOf = (r: RecordView) => r.message?.type ?? /our (PING|FINDNODE|TALKREQ)/.exec(r.note ?? '')?.[1];
-
-function narrate(m: Parameters<ProtocolView['narrate']>[0]): Narration {
-  if (m.phase === 'arrived') return asNarration(lessonFor({ phase: 'arrived', peer: m.peer, size: m.size }));
-  const r = m.record;
-  const l = lessonFor({ phase: m.phase, peer: m.peer, kind: r.kind, message: requestOf(r), retransmit: r.retransmit, rejected: r.rejected, size: r.raw.length });
-  const note = r.message && !(m.phase === 'after-receive' && r.kind === 'WHOAREYOU') ? MESSAGE_NOTES[r.message.type] : undefined;
-  return { ...asNarration(l), ...(note ? { extra: note.plain } : {}) };
-}
-
-const asNarration = (l: ReturnType<typeof lessonFor>): Narration => ({ title: l.title, plain: l.plain, spec: l.spec, section: l.section, link: l.link });
 
 export const discv5View: ProtocolView = {
   id: 'discv5',
@@ -51,9 +37,12 @@ export const discv5View: ProtocolView = {
     'message fields': 'the same plaintext, read as the message’s named fields',
     'record (RLP)': '',
   },
-  narrate,
+  narration: () => import('./discv5-narration.ts').then((m) => m.narrate),
   keySchedule: { handshakesOf, handshakeFor, provokesHandshake, messagesOf, stepNotes: STEP_NOTES },
-  idle: LESSONS.idle.plain,
+  idle:
+    'Press Ping (or any action). Your node will stop before every packet it sends and after every packet it receives, and explain it. → steps one packet, Space plays or pauses. ' +
+    'Your node’s clock stands still while it waits for you, so its timeouts never fire because you were talking.',
+  lessons: [{ id: 'discv5-first-handshake', title: 'Your first discv5 handshake', minutes: 6, first: true, load: () => import('../lessons/discv5.ts').then((m) => m.default) }],
   hint: {
     lead: 'Press Ping. A first contact between two discv5 nodes takes four packets:',
     steps: [

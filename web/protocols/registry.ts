@@ -4,7 +4,7 @@ import { bitcoinView } from './bitcoin.ts';
 import { discv5View } from './discv5.ts';
 import { libp2pView } from './libp2p.ts';
 import { rlpxView } from './rlpx.ts';
-import type { ProtocolView, RecordView } from './types.ts';
+import type { Moment, Narration, ProtocolView, RecordView } from './types.ts';
 
 export const PROTOCOLS: Record<string, ProtocolView> = {
   discv5: discv5View,
@@ -17,5 +17,16 @@ export type ProtocolId = keyof typeof PROTOCOLS;
 
 /** Records made before there was more than one protocol carry none: they are discv5. */
 export const viewOf = (r: Pick<RecordView, 'protocol'>): ProtocolView => PROTOCOLS[r.protocol ?? 'discv5'] ?? discv5View;
+
+export type Narrator = (r: Pick<RecordView, 'protocol'>, m: Moment) => Narration;
+let narrators: Promise<Narrator> | undefined;
+
+/** Every protocol's Step narration, loaded once (with the stepper): a record's own protocol speaks. */
+export function loadNarrators(): Promise<Narrator> {
+  return (narrators ??= Promise.all(Object.values(PROTOCOLS).map(async (p) => [p.id, await p.narration()] as const)).then((list) => {
+    const by = new Map(list);
+    return (r, m) => (by.get(r.protocol ?? 'discv5') ?? by.get('discv5')!)(m);
+  }));
+}
 
 export const isProtocolId = (s: string): s is ProtocolId => Object.hasOwn(PROTOCOLS, s);

@@ -6,6 +6,7 @@ import type { PacketInfo } from '../lib/protocol.ts';
 import type { HandshakeView, MessageCrypto } from './discv5-keys.ts';
 import type { Endpoint } from '../../shared/transport.ts';
 import type { RlpxDetail } from '../../shared/rlpx/engine.ts';
+import type { LessonEntry } from '../lessons/types.ts';
 
 /** A wire record as the page keeps it (see web/lib/protocol.ts PacketInfo). */
 export interface RecordView {
@@ -69,7 +70,8 @@ export interface ProtocolView {
   facts(r: RecordView, ctx: { ourId: string }): { label: string; value: string }[];
   /** What turns one inspector layer into the next (shown between the layer tabs). */
   layerSteps: Record<string, string>;
-  narrate(m: Moment): Narration;
+  /** Step narration, loaded with the stepper: what one moment means, in plain and spec words. */
+  narration(): Promise<(m: Moment) => Narration>;
   /** The timeline's legend: the kinds this protocol's arrows come in. */
   legend: { label: string; color: string }[];
   /** When there is no key schedule to show, why (plain words). */
@@ -78,6 +80,8 @@ export interface ProtocolView {
   keySchedule?: KeyScheduleView;
   /** Step mode with nothing done yet: what to press. */
   idle: string;
+  /** Guided lessons for this protocol (at least one); their steps load on first use. */
+  lessons: LessonEntry[];
   /** The inspector's empty state: what a first exchange looks like, arrow by arrow. */
   hint: { lead: string; steps: { label: string; color: string; text: string }[]; after: string };
 }

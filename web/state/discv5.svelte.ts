@@ -24,6 +24,15 @@ export interface TableBucket {
   nodes: { nodeId: string; seq: bigint; endpoint: string; addedAt: number; verified: boolean }[];
 }
 
+/** A record that decodes but is not whole and unchanged, said plainly (the decoder's words in brackets). */
+function plainReason(e: { field: string; message: string; reason: string }): string {
+  if (e.field === 'signature') return 'its signature does not match its contents: a character was changed somewhere (copy it again, whole)';
+  if (e.field === 'enr' || e.field === 'target' || e.field === 'udp') return e.message;
+  return `these characters do not make a whole record (${e.reason}): it was probably cut short or mistyped — copy it again, whole`;
+}
+
+export type Discv5Parsed = { ok: true; value: NodeContact } | { ok: false; error: { reason: string } };
+
 export type Discv5Target = { ok: true; text: string; contact: NodeContact; name: string } | { ok: false; reason: string };
 
 export class Discv5State {
@@ -35,7 +44,12 @@ export class Discv5State {
   table = $state.raw<TableBucket[]>([]);
   lookup = $state.raw<LookupProgress | undefined>();
 
-  customParsed = $derived.by(() => (this.customText.trim() ? parseTarget(this.customText) : undefined));
+  /** The pasted peer as typed: usable, or what is wrong in plain words. */
+  customParsed = $derived.by((): Discv5Parsed | undefined => {
+    if (!this.customText.trim()) return undefined;
+    const r = parseTarget(this.customText);
+    return r.ok ? r : { ok: false, error: { reason: plainReason(r.error) } };
+  });
   target = $derived.by((): Discv5Target => this.resolve());
 
   constructor(private readonly nameOf: (nodeId: string) => string) {}
@@ -57,6 +71,6 @@ export class Discv5State {
     const text = this.customText.trim();
     if (!text) return { ok: false, reason: 'paste an ENR (enr:…) or an enode URL (enode://…) first' };
     const r = parseTarget(text);
-    return r.ok ? { ok: true, text, contact: r.value, name: this.nameOf(toHex(r.value.nodeId)) } : { ok: false, reason: r.error.reason };
+    return r.ok ? { ok: true, text, contact: r.value, name: this.nameOf(toHex(r.value.nodeId)) } : { ok: false, reason: plainReason(r.error) };
   }
 }

@@ -131,8 +131,19 @@ export class Playground {
   selectedSeq = $state<number | undefined>();
   rightTab = $state<RightTab>('packet');
   replay = $state.raw<ReplayInfo | undefined>();
+  /** Replay stepped one packet at a time (with the live Step narration): how many are shown. */
+  replayShown = $state(0);
+  replayStepping = $state(false);
   imported = $state.raw<SessionData | undefined>();
   importError = $state<string | undefined>();
+  /** The inspector's selected field (its name and layer), for lessons and deep links. */
+  selectedField = $state.raw<{ name: string; layer: string } | undefined>();
+  /** A field to open in the inspector (a deep link's `field=`), with the layer that has it. */
+  focusField = $state.raw<{ name: string; layer: string } | undefined>();
+  /** The session key the learner clicked in the key schedule (a lesson's question). */
+  pickedKey = $state<string | undefined>();
+  /** Why a deep link shows nothing (yet). */
+  linkError = $state<string | undefined>();
   /** An ENR shown in the inspector instead of a packet. */
   inspectEnr = $state.raw<{ title: string; dissection: Dissection } | undefined>();
 
@@ -159,7 +170,7 @@ export class Playground {
   private inbox: FromWorker[] = [];
   private flushQueued = false;
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
-  private pendingHash: { view: ViewId; seq: number } | undefined;
+  private pendingHash: { view: ViewId; seq: number; field?: string } | undefined;
 
   // ---------------------------------------------------------------- derived
   current = $derived.by(() => this.buildView());
@@ -231,6 +242,9 @@ export class Playground {
     this.apply(batch);
   }
 
+  /** A deep link's live packet arrived in this batch: selected once the batch is applied. */
+  private pendingLive: number | undefined;
+
   /** While a batch is applied: the packet list it is building. */
   private pendingPackets: PacketInfo[] | undefined;
 
@@ -270,10 +284,7 @@ export class Playground {
             this.lastStep = { phase: 'received', seq: p.seq };
             if (this.view === 'live') this.selectedSeq = p.seq;
           }
-          if (this.pendingHash?.view === 'live' && this.pendingHash.seq === p.seq) {
-            this.selectedSeq = p.seq;
-            this.pendingHash = undefined;
-          }
+          if (this.pendingHash?.view === 'live' && this.pendingHash.seq === p.seq) this.pendingLive = p.seq;
           break;
         }
         case 'released': {
@@ -286,10 +297,14 @@ export class Playground {
           }
           break;
         }
-        case 'held':
+        case 'held': {
           this.held = m.items;
           this.clockPaused = m.clockPaused;
+          // Step mode: the packet about to be sent is shown in the inspector before it goes.
+          const head = m.items[0];
+          if (this.stepMode && this.view === 'live' && head?.direction === 'out' && head.seq !== undefined) this.selectedSeq = head.seq;
           break;
+        }
         case 'trace':
           (traces ??= [...this.traces]).push(m.record);
           break;
@@ -317,14 +332,16 @@ export class Playground {
           this.view = 'replay';
           this.rightTab = 'packet';
           this.inspectEnr = undefined;
-          this.selectedSeq = this.pendingHash?.view === 'replay' ? this.pendingHash.seq : 1;
-          this.pendingHash = undefined;
+          this.replayShown = m.replay.packets.length;
+          if (!this.resolvePending('replay', m.replay.packets.map((_, i) => i + 1))) this.selectedSeq = 1;
           break;
       }
     }
     if (packets) this.packets = packets;
     if (traces) this.traces = traces;
     this.pendingPackets = undefined;
+    if (this.pendingLive !== undefined && this.view === 'live') this.resolvePending('live', [this.pendingLive]);
+    this.pendingLive = undefined;
   }
 
   private onEvent(e: Extract<FromWorker, { type: 'event' }>['event'], at: number): void {
@@ -407,6 +424,9 @@ export class Playground {
     if (!action) return;
     this.busy = { ...this.busy, [action]: false };
     if (outcome.ok && action === 'ping') mark('first-pong');
+    // The answer is selected, so the inspector shows what came back (step mode selects as it goes).
+    const answer = [...(this.pendingPackets ?? this.packets)].reverse().find((p) => p.direction === 'in' && !p.rejected);
+    if (outcome.ok && !this.stepMode && this.view === 'live' && answer && (action === 'ping' || action === 'findnode' || action === 'talkreq')) this.select(answer.seq);
     this.result = outcome.ok
       ? { action, ok: true, text: outcome.summary, ...(outcome.detail ? { detail: outcome.detail } : {}), ...(outcome.rttMs !== undefined ? { rttMs: outcome.rttMs } : {}), ...(outcome.consensus ? { consensus: outcome.consensus } : {}) }
       : { action, ok: false, text: outcome.reason };
@@ -440,7 +460,7 @@ export class Playground {
   // ---------------------------------------------------------------- views
 
   private buildView(): SessionView {
-    if (this.view === 'replay' && this.replay) return replayView(this.replay);
+    if (this.view === 'replay' && this.replay) return replayView(this.replay, this.replayStepping ? this.replayShown : this.replay.packets.length);
     if (this.view === 'imported' && this.imported) return importedView(this.imported);
     const lanes: Lane[] = [{ key: this.identity?.nodeId ?? 'local', name: 'you (browser)', sub: this.identity ? endpointKey(this.identity.local) : 'not connected', local: true }];
     const seen = new Set<string>([lanes[0].key]);
@@ -481,12 +501,21 @@ export class Playground {
   selectTarget(choice: string): void {
     this.discv5.choice = choice;
     this.inputError = { ...this.inputError, target: undefined };
+    this.result = undefined;
+  }
+
+  /** A pasted peer being typed: an old answer or error no longer belongs next to it. */
+  setCustomText(text: string): void {
+    this.discv5.customText = text;
+    this.inputError = { ...this.inputError, target: undefined };
+    this.result = undefined;
   }
 
   private send(action: ActionName, a: Action): boolean {
     const t = this.discv5.target;
     if (!t.ok) {
       this.inputError = { ...this.inputError, target: t.reason };
+      this.result = undefined;
       return false;
     }
     if (!this.connected) {
@@ -801,7 +830,7 @@ export class Playground {
       });
       const body = (await r.json().catch(() => ({}))) as { ok?: boolean; rttMs?: number; error?: string; enrSeq?: string; ip?: string; port?: number };
       this.result = r.ok && body.ok
-        ? { action: 'inbound', ok: true, text: `${peer.name} pinged you cold and got your PONG (which told it: you are ${body.ip}:${body.port})`, ...(body.rttMs !== undefined ? { rttMs: body.rttMs } : {}) }
+        ? { action: 'inbound', ok: true, text: `${peer.name} pinged you cold and got your PONG; your PONG told ${peer.name} the address your node saw it at: ${body.ip}:${body.port}`, ...(body.rttMs !== undefined ? { rttMs: body.rttMs } : {}) }
         : { action: 'inbound', ok: false, text: body.error ?? `the bridge answered ${r.status}` };
     } catch (e) {
       this.result = { action: 'inbound', ok: false, text: `could not reach the bridge: ${(e as Error).message}` };
@@ -885,13 +914,41 @@ export class Playground {
 
   // ---------------------------------------------------------------- selection, replay, files
 
-  select(seq: number | undefined): void {
+  select(seq: number | undefined, field?: string): void {
     this.selectedSeq = seq;
     this.inspectEnr = undefined;
-    if (typeof history !== 'undefined') {
-      const hash = seq === undefined ? '' : `#${this.view === 'live' ? 'packet' : this.view}=${seq}`;
-      history.replaceState(null, '', `${location.pathname}${location.search}${hash}`);
+    this.selectedField = undefined;
+    this.focusField = undefined;
+    if (field && seq !== undefined) this.openField(field);
+    this.writeHash();
+  }
+
+  /** The inspector reports the field the reader selected. */
+  pickField(f: { name: string; layer: string } | undefined): void {
+    this.selectedField = f;
+    this.writeHash();
+  }
+
+  private writeHash(): void {
+    if (typeof history === 'undefined') return;
+    const seq = this.selectedSeq;
+    const field = this.selectedField ? `&field=${encodeURIComponent(this.selectedField.name)}` : '';
+    const hash = seq === undefined ? '' : `#${this.view === 'live' ? 'packet' : this.view}=${seq}${field}`;
+    if (hash !== location.hash) history.replaceState(null, '', `${location.pathname}${location.search}${hash}`);
+  }
+
+  /** Opens a field by name in the selected packet (the first layer that has it), or says why not. */
+  private openField(name: string): void {
+    const d = this.dissection;
+    if (!d) return;
+    const has = (fs: Dissection['layers'][number]['fields']): boolean => fs.some((f) => f.name === name || has(f.children ?? []));
+    const layer = d.layers.find((l) => has(l.fields));
+    if (!layer) {
+      this.linkError = `Packet #${this.selectedSeq} has no field “${name}”: its fields are listed under Packet bytes.`;
+      return;
     }
+    this.focusField = { name, layer: layer.name };
+    this.selectedField = { name, layer: layer.name };
   }
 
   /** Moves the selection by `delta` packets in the current view. */
@@ -903,23 +960,48 @@ export class Playground {
     this.select(list[next].seq);
   }
 
+  /** A deep link: `#packet=3&field=id-nonce` (live), `#replay=3&field=…`, `#imported=2&field=…`. */
   readHash(): void {
-    const m = /^#(packet|replay|imported)=(\d+)$/.exec(location.hash);
+    const m = /^#(packet|replay|imported)=(\d+)(?:&field=([^&]+))?$/.exec(location.hash);
+    this.linkError = undefined;
     if (!m) return;
     const view: ViewId = m[1] === 'packet' ? 'live' : (m[1] as ViewId);
     const seq = Number(m[2]);
+    const field = m[3] ? decodeURIComponent(m[3]) : undefined;
+    const link = { view, seq, ...(field ? { field } : {}) };
     if (view === 'replay') {
-      this.pendingHash = { view, seq };
+      this.pendingHash = link;
       this.runReplay();
       return;
     }
     if (view === 'live' && this.packets.some((p) => p.seq === seq)) {
       this.view = 'live';
-      this.selectedSeq = seq;
+      this.select(seq, field);
     } else if (view === 'imported' && this.imported) {
       this.view = 'imported';
-      this.selectedSeq = seq;
-    } else this.pendingHash = { view, seq };
+      if (this.imported.packets.some((p) => p.seq === seq)) this.select(seq, field);
+      else this.linkError = `The imported session has no packet #${seq} (it has ${this.imported.packets.length}).`;
+    } else {
+      this.pendingHash = link;
+      this.linkError =
+        view === 'live'
+          ? `This link points to packet #${seq} of a live session, and this page has no such packet: a live session lives only in the tab that made it. Import that session’s file (Import, top bar) and open #imported=${seq}, or press Replay for the spec’s handshake.`
+          : `This link points into an imported session: press Import (top bar) and open the session file; packet #${seq} is selected then.`;
+    }
+  }
+
+  /** Applies a deep link that waited for its packet (live packets, the replay, an import). */
+  private resolvePending(view: ViewId, seqs: number[]): boolean {
+    const h = this.pendingHash;
+    if (!h || h.view !== view) return false;
+    this.pendingHash = undefined;
+    if (!seqs.includes(h.seq)) {
+      this.linkError = `This session has no packet #${h.seq} (it has ${seqs.length}).`;
+      return false;
+    }
+    this.linkError = undefined;
+    this.select(h.seq, h.field);
+    return true;
   }
 
   runReplay(): void {
@@ -927,11 +1009,30 @@ export class Playground {
       this.view = 'replay';
       this.rightTab = 'packet';
       this.inspectEnr = undefined;
-      this.selectedSeq = this.pendingHash?.view === 'replay' ? this.pendingHash.seq : (this.selectedSeq ?? 1);
-      this.pendingHash = undefined;
+      if (!this.resolvePending('replay', this.replay.packets.map((_, i) => i + 1))) this.select(this.selectedSeq ?? 1);
       return;
     }
     this.post({ type: 'replay' });
+  }
+
+  /** Replay, one packet at a time: start over with none shown. */
+  stepReplay(): void {
+    if (!this.replay) return;
+    if (!this.replayStepping) {
+      this.replayStepping = true;
+      this.replayShown = 0;
+      this.select(undefined);
+      return;
+    }
+    if (this.replayShown >= this.replay.packets.length) return;
+    this.replayShown++;
+    this.select(this.replayShown);
+  }
+
+  /** Replay: every packet at once again. */
+  showWholeReplay(): void {
+    this.replayStepping = false;
+    if (this.replay) this.replayShown = this.replay.packets.length;
   }
 
   setView(v: ViewId): void {
@@ -941,12 +1042,17 @@ export class Playground {
     this.inspectEnr = undefined;
   }
 
+  /** Exports keep your node's private key only when this is ticked. */
+  exportPrivateKey = $state(false);
+
   exportJson(): string {
     const names: Record<string, string> = {};
     for (const p of this.discv5.lab) names[p.nodeId] = p.name;
     return exportSession(
       { local: { nodeId: this.identity?.nodeId ?? '0'.repeat(64), ...(this.identity ? { enr: this.identity.enrText } : {}) }, names, packets: this.packets, trace: this.traces, notes: this.notes.map(({ at, level, text }) => ({ at, level, text })) },
       dissectPacket,
+      new Date(),
+      { includePrivateKey: this.exportPrivateKey },
     );
   }
 
@@ -970,11 +1076,7 @@ export class Playground {
     this.importError = undefined;
     this.imported = r.session;
     this.view = 'imported';
-    this.selectedSeq = r.session.packets[0]?.seq;
-    if (this.pendingHash?.view === 'imported') {
-      this.selectedSeq = this.pendingHash.seq;
-      this.pendingHash = undefined;
-    }
+    if (!this.resolvePending('imported', r.session.packets.map((p) => p.seq))) this.select(r.session.packets[0]?.seq);
   }
 }
 
@@ -986,7 +1088,8 @@ function mark(name: string): void {
 /** The dissection of one record as the inspector shows it: its protocol's own view. */
 export const dissectPacket = (p: PacketInfo): Dissection => viewOf(p).dissect(p);
 
-function replayView(r: ReplayInfo): SessionView {
+/** The replay's first `shown` packets, as a session (stepping reveals one more at a time). */
+function replayView(r: ReplayInfo, shown: number): SessionView {
   const lanes: Lane[] = [
     { key: r.nodeA.nodeId, name: 'node A', sub: 'initiator (spec key)', local: true },
     { key: r.nodeB.nodeId, name: 'node B', sub: 'recipient (spec key)' },
@@ -995,7 +1098,7 @@ function replayView(r: ReplayInfo): SessionView {
   const traces: TraceRecord[] = [];
   const packets: PacketInfo[] = [];
   const vectors = new Map<number, NonNullable<ReplayPacketInfo['vector']>>();
-  r.packets.forEach((p, i) => {
+  r.packets.slice(0, shown).forEach((p, i) => {
     const seq = i + 1;
     packets.push({ ...p.record, seq, direction: p.sender === 'A' ? 'out' : 'in', peerId: p.sender === 'A' ? r.nodeB.nodeId : r.nodeA.nodeId });
     if (p.vector) vectors.set(seq, p.vector);

@@ -14,7 +14,7 @@ import { replaySpecHandshake, replaySpecPingMessage, replaySpecWhoareyou } from 
 import { SPEC_VECTORS } from '../../shared/discv5/spec-vectors.ts';
 import { createEnr, encodeEnrText, getPair, tcpEndpoint, udpFields, type Enr } from '../../shared/enr/index.ts';
 import { openTunnel, type TunnelClient } from '../../shared/tunnel/client.ts';
-import { endpointKey, type DatagramSocket, type Endpoint } from '../../shared/transport.ts';
+import { endpointKey, parseEndpointKey, type DatagramSocket, type Endpoint } from '../../shared/transport.ts';
 import type { CommandOutcome, ConformanceUpdate, ConsensusPeer, FromWorker, HeldItem, PacketInfo, ReplayInfo, ToWorker } from '../lib/protocol.ts';
 import { GatedSocket, GatedStreams, gateStream, StepGate, VirtualClock, type HeldStep } from '../../shared/drive/gate.ts';
 import { isNetworkName, type NetworkName } from '../../shared/bitcoin/spec.ts';
@@ -144,12 +144,35 @@ function info(p: PacketRecord, destId: string, held = false): PacketInfo {
   return { ...rest, destId, ...(held ? { held } : {}) };
 }
 
+/** The last datagram sent to each endpoint, so a refusal from the bridge can mark it. */
+const lastSent = new Map<string, PacketInfo>();
+
+/**
+ * The bridge refused a datagram ("<ip:port>: <why>"): the packet is marked as not sent, the
+ * requests to that endpoint fail at once with the reason and how to allow it (no retransmits,
+ * no timeout later). False when the message names no endpoint.
+ */
+function refused(message: string): boolean {
+  // "UDP_SEND: policy: 127.0.0.77:30399: loopback address: … (--allow opens a port)"
+  const m = /(?:^|: )(\[[0-9a-fA-F:.]+\]:\d+|[0-9.]+:\d+): (.+)$/.exec(message);
+  const endpoint = m ? parseEndpointKey(m[1]) : undefined;
+  if (!m || !endpoint || !driver) return false;
+  const hint = /--allow/.test(m[2]) ? '' : ` — to reach it, restart the bridge with: npm start -- --allow ${endpoint.ip}`;
+  const reason = `the bridge refused to send to ${m[1]}: ${m[2]}${hint}`;
+  const sent = lastSent.get(m[1]);
+  if (sent) post({ type: 'packet', packet: { ...sent, held: false, rejected: `not sent: ${reason}` } });
+  driver.command({ type: 'unreachable', endpoint, reason });
+  return true;
+}
+
 function onEvent(e: NodeEvent): void {
   if (e.type === 'packet') {
     const p = e.packet;
     const destId = p.direction === 'out' ? (p.peerId ?? '') : toHex(node!.localId);
     const held = p.direction === 'out' && gate.isHolding && gate.tag(p.raw, p.seq);
-    post({ type: 'packet', packet: info(p, destId, held) });
+    const record = info(p, destId, held);
+    if (p.direction === 'out') lastSent.set(endpointKey(p.peer), record);
+    post({ type: 'packet', packet: record });
     if (held) onGateChanged();
     return;
   }
@@ -178,7 +201,12 @@ function attach(sock: DatagramSocket): void {
     event: onEvent,
     trace: (record) => post({ type: 'trace', record }),
     // A closed tunnel shows in the status bar; anything else (a refused target…) goes on the timeline.
-    error: (e) => (e as { code?: string }).code !== 'closed' && post({ type: 'notice', level: 'error', text: `The bridge did not send a datagram: ${e.message}`, at: clock.now() }),
+    error: (e) => {
+      const code = (e as { code?: string }).code;
+      if (code === 'closed') return;
+      if (code === 'policy' && refused(e.message)) return;
+      post({ type: 'notice', level: 'error', text: `The bridge did not send a datagram: ${e.message}`, at: clock.now() });
+    },
   });
   announce(node.enr);
   onGateChanged();
@@ -445,7 +473,9 @@ function describe(outcome: RequestOutcome): CommandOutcome {
   if (m.type === 'PONG') Object.assign(detail, { 'enr-seq': String(m.enrSeq), 'recipient-ip': m.recipientIp, 'recipient-port': String(m.recipientPort) });
   if (m.type === 'NODES') detail.records = String(outcome.records?.length ?? m.records.length);
   if (outcome.rejectedRecords?.length) detail.rejected = outcome.rejectedRecords.join('; ');
-  return { ok: true, summary: summarizeMessage(m), rttMs: outcome.rttMs, detail };
+  // NODES' numbers in words: total counts packets, not records (an answer is split so each fits a datagram).
+  const words = m.type === 'NODES' ? ` — ${m.total} NODES packet${m.total === 1 ? '' : 's'} (total=${m.total}) carrying ${detail.records} node record${detail.records === '1' ? '' : 's'}` : '';
+  return { ok: true, summary: `${summarizeMessage(m)}${words}`, rttMs: outcome.rttMs, detail };
 }
 
 function command(msg: Extract<ToWorker, { type: 'command' }>): void {

@@ -1,0 +1,21 @@
+// What the first paint does not need, loaded on first use (one import() each, shared by the
+// views), and fetched ahead once the page is idle so a tab or Step mode opens without a wait.
+import { loadNarrators } from '../protocols/registry.ts';
+
+export const lazy = {
+  stepper: () => Promise.all([import('../components/Stepper.svelte'), loadNarrators()]),
+  keySchedule: () => import('../components/KeySchedule.svelte'),
+  routingTable: () => import('../components/RoutingTable.svelte'),
+  conformancePanel: () => import('../components/ConformancePanel.svelte'),
+  bitcoinPanel: () => import('../protocols/BitcoinPanel.svelte'),
+  rlpxPanel: () => import('../protocols/RlpxPanel.svelte'),
+  libp2pPanel: () => import('../protocols/Libp2pPanel.svelte'),
+  lessonPanel: () => import('../components/LessonPanel.svelte'),
+  glossaryPage: () => import('../components/GlossaryPage.svelte'),
+  printView: () => import('../components/PrintView.svelte'),
+};
+
+/** After the first paint: the parts most visits open soon. */
+export function prefetchLazy(): void {
+  for (const load of [lazy.stepper, lazy.keySchedule, lazy.lessonPanel, lazy.routingTable, lazy.bitcoinPanel]) void load().catch(() => {});
+}
