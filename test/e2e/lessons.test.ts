@@ -125,6 +125,22 @@ describe('lessons', () => {
     const steps = await followLesson(page, 'lesson-bitcoin');
     expect(steps).toEqual(['choose', 'handshake', 'their-version', 'user-agent', 'checksum']);
   }, 90_000);
+
+  it('RLPx has its own lesson, followed the same way', async () => {
+    const page = await openPage();
+    await page.getByTestId('lessons-button').click();
+    await page.locator('[data-lesson-id="rlpx-first-connection"]').click();
+    const steps = await followLesson(page, 'lesson-rlpx');
+    expect(steps).toEqual(['choose', 'connect', 'auth', 'nonce', 'status', 'forkid', 'keys']);
+  }, 90_000);
+
+  it('libp2p has its own lesson, followed the same way', async () => {
+    const page = await openPage();
+    await page.getByTestId('lessons-button').click();
+    await page.locator('[data-lesson-id="libp2p-first-dial"]').click();
+    const steps = await followLesson(page, 'lesson-libp2p');
+    expect(steps).toEqual(['choose', 'dial', 'message-2', 'signature', 'keys']);
+  }, 90_000);
 });
 
 describe('Replay, stepped', () => {
