@@ -77,6 +77,14 @@ export interface BridgeOptions {
   labSize: number;
   /** Bitcoin (bcoin) lab nodes. */
   bitcoinLabSize: number;
+  /** --workshop: where the room's join and teacher tokens persist (default ~/.handshake-lab/room.json). */
+  roomState: string | undefined;
+  /** --workshop: start a fresh room (new links) instead of the one in the state file. */
+  newRoom: boolean;
+  /** The room's address when the bridge sits behind a reverse proxy (links, Host and Origin accepted). */
+  publicUrl: string | undefined;
+  /** Other bridges of the same room (ws:// or http:// base URLs): the teacher sees and leads all of it. */
+  roomPeers: string[];
   /** Directory holding the built web app. */
   distDir: string;
   /** Build the web app on start: when stale (auto), always, or never. */
@@ -123,6 +131,10 @@ export const DEFAULTS: BridgeOptions = {
   lab: true,
   labSize: 16,
   bitcoinLabSize: 2,
+  roomState: undefined,
+  newRoom: false,
+  publicUrl: undefined,
+  roomPeers: [],
   distDir: 'dist',
   build: 'auto',
   logLevel: 'info',
@@ -176,6 +188,7 @@ export function resolveOptions(partial: Partial<BridgeOptions> = {}): BridgeOpti
   if (o.token !== undefined && !/^[A-Za-z0-9_-]{16,128}$/.test(o.token))
     throw new Error('--token must be 16..128 characters of [A-Za-z0-9_-]');
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together');
+  if (o.publicUrl !== undefined && !/^https?:\/\/[^/?#]+\/?$/.test(o.publicUrl)) throw new Error('--public-url must be http(s)://host[:port]');
   if (!['auto', 'always', 'never'].includes(o.build)) throw new Error('--build must be auto, always or never');
   if (!['silent', 'info', 'debug'].includes(o.logLevel)) throw new Error('--log must be silent, info or debug');
   return o;
@@ -253,6 +266,11 @@ export const USAGE = `Usage: npm start -- [options]
   --headers-timeout MS  close a connection whose request headers are not in (default ${DEFAULTS.headersTimeoutMs})
   --request-timeout MS  close a connection whose request is not in (default ${DEFAULTS.requestTimeoutMs})
   --over-budget-close MS      close a session held back for its budget this long (default ${DEFAULTS.overBudgetCloseMs})
+  --room-state FILE     --workshop: the room's tokens persist here, so the links survive a restart
+                        (default ~/.handshake-lab/room.json; bridges behind one proxy share it)
+  --new-room            --workshop: a fresh room (new join and teacher links) in the state file
+  --public-url URL      the room's address behind a reverse proxy, e.g. https://room.lan (docs/workshop.md)
+  --room-peer URL       another bridge of the same room, e.g. ws://10.0.0.2:8520 (repeatable)
   --no-lab              do not start the lab (discv5 and Bitcoin peers)
   --lab-size N          discv5 lab nodes (default ${DEFAULTS.labSize})
   --bitcoin-lab-size N  Bitcoin lab nodes, bcoin regtest in memory (default ${DEFAULTS.bitcoinLabSize}; 0: none)
@@ -299,6 +317,10 @@ export function parseArgv(argv: string[]): { options: BridgeOptions; help: boole
       'max-buffered': { type: 'string' },
       heartbeat: { type: 'string' },
       dist: { type: 'string' },
+      'room-state': { type: 'string' },
+      'new-room': { type: 'boolean' },
+      'public-url': { type: 'string' },
+      'room-peer': { type: 'string', multiple: true },
       'max-sessions': { type: 'string' },
       'max-sessions-per-client': { type: 'string' },
       'max-http-per-client': { type: 'string' },
@@ -357,6 +379,10 @@ export function parseArgv(argv: string[]): { options: BridgeOptions; help: boole
     maxBufferedBytes: num('max-buffered', values['max-buffered']),
     heartbeatMs: num('heartbeat', values.heartbeat),
     distDir: values.dist,
+    roomState: values['room-state'],
+    newRoom: values['new-room'] ?? false,
+    publicUrl: values['public-url'],
+    roomPeers: values['room-peer'] ?? [],
     maxSessions: num('max-sessions', values['max-sessions']),
     maxSessionsPerClient: num('max-sessions-per-client', values['max-sessions-per-client']),
     maxHttpConnectionsPerClient: num('max-http-per-client', values['max-http-per-client']),

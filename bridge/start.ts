@@ -10,6 +10,7 @@ import { startLab, type Lab } from './lab.ts';
 import { startBitcoinLab, type BitcoinLab } from './lab-bitcoin.ts';
 import { labPing } from './lab-ping.ts';
 import { createLogger } from './log.ts';
+import { defaultRoomStateFile, loadRoomTokens, type RoomTokens } from './room/state-file.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -82,6 +83,20 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
 
+  // A room keeps its links across restarts: the tokens live in a state file.
+  let room: { tokens: RoomTokens; file: string; created: boolean } | undefined;
+  if (options.workshop) {
+    const file = path.resolve(options.roomState ?? defaultRoomStateFile());
+    try {
+      const r = await loadRoomTokens(file, { fresh: options.newRoom, ...(options.token !== undefined ? { join: options.token } : {}) });
+      room = { ...r, file };
+      options.token = r.tokens.join;
+    } catch (e) {
+      process.stderr.write(`${(e as Error).message}\n`);
+      return 2;
+    }
+  }
+
   let lab: Lab | undefined;
   let btcLab: BitcoinLab | undefined;
   let bridge: BridgeServer | undefined;
@@ -106,7 +121,16 @@ export async function main(argv: string[]): Promise<number> {
     const labHost = options.workshop ? (options.advertiseIp ?? options.host) : '127.0.0.1';
     if (options.lab) lab = await startLab({ size: options.labSize, host: labHost, log });
     if (options.lab && options.bitcoinLabSize > 0) btcLab = await startBitcoinLab({ size: options.bitcoinLabSize, host: labHost, log });
-    bridge = await startBridge(options, { log, lab: [...(lab?.peers ?? []), ...(btcLab?.peers ?? [])], ...(lab ? { labPing: labPing(lab) } : {}), ...(btcLab ? { bitcoinLab: btcLab } : {}) });
+    const labNodes = lab;
+    bridge = await startBridge(options, {
+      log,
+      lab: [...(lab?.peers ?? []), ...(btcLab?.peers ?? [])],
+      ...(lab ? { labPing: labPing(lab) } : {}),
+      ...(btcLab ? { bitcoinLab: btcLab } : {}),
+      ...(room ? { room: { teacherToken: room.tokens.teacher } } : {}),
+      // A page gone is a node gone: the lab stops handing out its address (lookups never chase it).
+      ...(labNodes ? { onTunnelSocketGone: (protocol: 'udp' | 'tcp', e: { ip: string; port: number }) => void (protocol === 'udp' && labNodes.forget(e)) } : {}),
+    });
   } catch (e) {
     const err = e as Error & { code?: string };
     process.stderr.write(
@@ -119,6 +143,10 @@ export async function main(argv: string[]): Promise<number> {
   const out = process.stdout;
   out.write(`\nHandshake Lab is running${options.workshop ? ' in workshop mode' : ''}.\n\n`);
   out.write(`  ${options.workshop ? 'Join URL (share it with the room)' : 'Open'}:  ${bridge.url}\n\n`);
+  if (room && bridge.teacherUrl) {
+    out.write(`  Teacher URL (keep it to yourself):  ${bridge.teacherUrl}\n\n`);
+    out.write(`  Room: ${room.created ? 'new, saved in' : 'the same links as before, from'} ${room.file} (--new-room for fresh links)\n\n`);
+  }
   for (const w of startWarnings(options)) out.write(`  Warning: ${w}\n\n`);
   if (lab) {
     out.write(`Lab: ${lab.peers.length} discv5 nodes on ${lab.peers[0]?.ip} (also at /lab.json)\n`);
