@@ -244,7 +244,7 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
     if (req.method !== 'GET' && req.method !== 'HEAD') return deny(405, 'method not allowed');
     if (url.pathname === '/lab.json') {
       if (!tokenOk(url) || !originOk(req, false)) return deny(403, 'forbidden');
-      const body = JSON.stringify({ peers: lab, tunnel: '/tunnel', limits: { maxDatagram: options.maxDatagram } });
+      const body = JSON.stringify({ peers: lab, tunnel: '/tunnel', limits: { maxDatagram: options.maxDatagram }, room: room !== undefined });
       res.writeHead(200, { 'Content-Type': CONTENT_TYPES['.json'], 'Cache-Control': 'no-store', ...SECURITY_HEADERS });
       return res.end(req.method === 'HEAD' ? undefined : body);
     }

@@ -5,6 +5,7 @@ import './app.css';
 import App from './App.svelte';
 import { Playground } from './state/playground.svelte.ts';
 import { Prefs } from './state/prefs.svelte.ts';
+import { PageRoom } from './room/room.svelte.ts';
 
 const prefs = new Prefs();
 prefs.load();
@@ -16,7 +17,17 @@ try {
 } catch {
   storage = undefined;
 }
-playground.start({ token: new URLSearchParams(location.search).get('token') ?? '', storage });
+const params = new URLSearchParams(location.search);
+playground.start({ token: params.get('token') ?? '', storage });
+// A workshop room when the bridge runs one; `lesson:` (the lessons module's progress) joins here.
+const room = new PageRoom(playground);
+let session: Storage | undefined;
+try {
+  session = sessionStorage;
+} catch {
+  session = undefined;
+}
+void room.start({ token: params.get('token') ?? '', teacher: params.get('teacher') ?? undefined, session, local: storage });
 addEventListener('hashchange', () => playground.readHash());
 
-mount(App, { target: document.getElementById('app')!, props: { playground, prefs } });
+mount(App, { target: document.getElementById('app')!, props: { playground, prefs, room } });

@@ -148,6 +148,12 @@ export class Playground {
   private flushQueued = false;
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private pendingHash: { view: ViewId; seq: number } | undefined;
+  private readonly observers: ((m: FromWorker) => void)[] = [];
+
+  /** Sees every message from the worker as it is applied (the room's progress counts read them). */
+  observe(fn: (m: FromWorker) => void): void {
+    this.observers.push(fn);
+  }
 
   // ---------------------------------------------------------------- derived
   current = $derived.by(() => this.buildView());
@@ -225,6 +231,7 @@ export class Playground {
     let traces: TraceRecord[] | undefined;
     const touch = () => (this.pendingPackets = packets ??= [...this.packets]);
     for (const m of batch) {
+      for (const o of this.observers) o(m);
       switch (m.type) {
         case 'status':
           if (m.status.state === 'open' && this.status.state !== 'open') {
