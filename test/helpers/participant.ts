@@ -41,6 +41,8 @@ export class Participant {
   readonly progress: ParticipantProgress = { handshakes: {} };
   /** Timeouts the discv5 node met (any request, lookups included). */
   timeouts = 0;
+  /** What timed out: the request and whether its target was a lab node or another participant. */
+  readonly timedOut: string[] = [];
   /** What the room channel said last (welcome: the bridge this participant landed on). */
   bridge: string | undefined;
   readonly roomMessages: RoomServerMessage[] = [];
@@ -54,7 +56,14 @@ export class Participant {
     readonly btc: EngineDriver<unknown, BitcoinEvent>,
     readonly lab: { discv5: Discv5LabPeer[]; bitcoin: BitcoinLabPeer[]; contacts: NodeContact[]; enrs: Enr[] },
   ) {
-    discv5.listen({ event: (e) => void (e.type === 'timeout' && this.timeouts++) });
+    discv5.listen({
+      event: (e) => {
+        if (e.type !== 'timeout') return;
+        this.timeouts++;
+        const key = `${e.to.endpoint.ip}:${e.to.endpoint.port}`;
+        this.timedOut.push(`${e.request.type} to ${lab.discv5.some((p) => `${p.ip}:${p.udp}` === key) ? 'a lab node' : 'a participant'}`);
+      },
+    });
   }
 
   static async join(o: JoinOptions): Promise<Participant> {
@@ -143,11 +152,11 @@ export class Participant {
   }
 
   /** An iterative lookup of a random target, seeded with the lab. */
-  async lookup(): Promise<{ ms: number; timeouts: number; closest: Enr[] }> {
+  async lookup(): Promise<{ ms: number; timeouts: number; timedOut: string[]; closest: Enr[] }> {
     const before = this.timeouts;
     const t0 = performance.now();
     const closest = await this.discv5.lookup(randomBytes(32), this.lab.enrs);
-    return { ms: performance.now() - t0, timeouts: this.timeouts - before, closest };
+    return { ms: performance.now() - t0, timeouts: this.timeouts - before, timedOut: this.timedOut.slice(before), closest };
   }
 
   nodeId(): string {
