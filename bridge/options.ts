@@ -60,7 +60,7 @@ export interface BridgeOptions {
   maxSessionsPerClient: number;
   /** HTTP connections (not yet a WebSocket) open at once from one client address. */
   maxHttpConnectionsPerClient: number;
-  /** TCP connections the server holds at once (server.maxConnections); default maxSessions + 64. */
+  /** TCP connections the server holds at once (server.maxConnections); default maxSessions + 64 (2 × maxSessions + 64 with --workshop: a page also holds its room channel). */
   maxConnections: number;
   /** A connection that has not sent its request headers within this time is closed. */
   headersTimeoutMs: number;
@@ -155,7 +155,8 @@ export function resolveOptions(partial: Partial<BridgeOptions> = {}): BridgeOpti
   const o: BridgeOptions = { ...DEFAULTS, ...stripUndefined(partial) };
   if (o.workshop && partial.maxSessions === undefined) o.maxSessions = WORKSHOP_MAX_SESSIONS;
   if (partial.publicTargets === undefined) o.publicTargets = !o.workshop; // a room is not an open relay
-  if (partial.maxConnections === undefined) o.maxConnections = o.maxSessions + CONNECTION_HEADROOM;
+  // In a room each page holds two connections: its tunnel and its room channel (/room).
+  if (partial.maxConnections === undefined) o.maxConnections = (o.workshop ? 2 : 1) * o.maxSessions + CONNECTION_HEADROOM;
   const int = (name: keyof BridgeOptions, min: number, max: number) => {
     const v = o[name] as unknown as number;
     if (!Number.isInteger(v) || v < min || v > max) throw new Error(`--${kebab(name)} must be an integer in ${min}..${max}, got ${v}`);
@@ -262,7 +263,8 @@ export const USAGE = `Usage: npm start -- [options]
   --max-sessions N      sessions at once (default ${DEFAULTS.maxSessions}; ${WORKSHOP_MAX_SESSIONS} with --workshop)
   --max-sessions-per-client N   sessions from one client address (default ${DEFAULTS.maxSessionsPerClient})
   --max-http-per-client N       HTTP connections from one client address (default ${DEFAULTS.maxHttpConnectionsPerClient})
-  --max-connections N   TCP connections the server holds (default: max-sessions + ${CONNECTION_HEADROOM})
+  --max-connections N   TCP connections the server holds (default: max-sessions + ${CONNECTION_HEADROOM};
+                        2 × max-sessions + ${CONNECTION_HEADROOM} with --workshop: each page's room channel)
   --headers-timeout MS  close a connection whose request headers are not in (default ${DEFAULTS.headersTimeoutMs})
   --request-timeout MS  close a connection whose request is not in (default ${DEFAULTS.requestTimeoutMs})
   --over-budget-close MS      close a session held back for its budget this long (default ${DEFAULTS.overBudgetCloseMs})

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { WebSocket } from 'ws';
 import { startBridge, type BridgeServer } from '../bridge/server.ts';
 import { loadRoomTokens } from '../bridge/room/state-file.ts';
+import { CONNECTION_HEADROOM, WORKSHOP_MAX_SESSIONS, resolveOptions } from '../bridge/options.ts';
 import { decodeParticipantMessage, decodePeerMessage, decodeServerMessage, decodeTeacherMessage, type RoomServerMessage, type RoomSnapshot } from '../shared/room/messages.ts';
 import { prng } from './helpers/prng.ts';
 
@@ -68,6 +69,12 @@ describe('/room: who may open it', () => {
     await connect(s, `role=teacher&teacher=${TEACHER}`).opened;
     await connect(s, `role=peer&teacher=${TEACHER}`, null).opened;
     expect(s.teacherUrl).toBe(`${s.origin}/?token=${s.token}&teacher=${TEACHER}`);
+  });
+
+  it('in a room each page holds two connections (tunnel and room channel): the server holds that many', () => {
+    expect(resolveOptions({ workshop: true }).maxConnections).toBe(2 * WORKSHOP_MAX_SESSIONS + CONNECTION_HEADROOM);
+    expect(resolveOptions({ workshop: true, maxSessions: 50 }).maxConnections).toBe(2 * 50 + CONNECTION_HEADROOM);
+    expect(resolveOptions({}).maxConnections).toBe(resolveOptions({}).maxSessions + CONNECTION_HEADROOM);
   });
 
   it('a bridge without a room refuses /room (404) and says so in /lab.json', async () => {

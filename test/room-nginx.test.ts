@@ -31,7 +31,7 @@ export function loopbackConfig(doc: string, listen: number, bridges: number[]): 
   let n = 0;
   const conf = doc
     .replace(/^(\s*)listen \S+;/m, `$1listen 127.0.0.1:${listen};`)
-    .replace(/^(\s*)server \S+;(\s*# bridge \d)/gm, (_m, sp: string, tail: string) => `${sp}server 127.0.0.1:${bridges[n++]};${tail}`);
+    .replace(/^(\s*)server \S+((?: [^;]*)?;\s*# bridge \d)/gm, (_m, sp: string, tail: string) => `${sp}server 127.0.0.1:${bridges[n++]}${tail}`);
   if (n !== bridges.length) throw new Error('the documented nginx config no longer has two "# bridge N" upstream lines');
   return conf;
 }

@@ -34,6 +34,8 @@ export interface Outcome {
   reason?: string;
 }
 
+const JOIN_LIMIT_MS = 20_000;
+
 const wsUrl = (origin: string, path: string) => origin.replace(/^http/, 'ws') + path;
 
 export class Participant {
@@ -66,9 +68,24 @@ export class Participant {
     });
   }
 
-  static async join(o: JoinOptions): Promise<Participant> {
+  /** Joins within `limitMs` (a refused or dropped connection fails the join, never hangs it). */
+  static async join(o: JoinOptions, limitMs = JOIN_LIMIT_MS): Promise<Participant> {
+    const opened: { close(): void }[] = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const limit = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`join: not done within ${limitMs} ms`)), limitMs)));
+    try {
+      return await Promise.race([Participant.joinSteps(o, opened), limit]);
+    } catch (e) {
+      for (const x of opened) x.close();
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private static async joinSteps(o: JoinOptions, opened: { close(): void }[]): Promise<Participant> {
     const headers = o.cookie ? { cookie: o.cookie } : undefined;
-    const r = await fetch(`${o.origin}/lab.json?token=${encodeURIComponent(o.token)}`, { headers });
+    const r = await fetch(`${o.origin}/lab.json?token=${encodeURIComponent(o.token)}`, { headers, signal: AbortSignal.timeout(JOIN_LIMIT_MS) });
     if (!r.ok) throw new Error(`/lab.json: ${r.status}`);
     const peers = ((await r.json()) as { peers: LabPeerInfo[] }).peers;
     const discv5 = peers.filter((p): p is Discv5LabPeer => p.protocol === 'discv5');
@@ -78,13 +95,16 @@ export class Participant {
       if (!e.ok) throw new Error(e.error.reason);
       return e.value;
     });
-    const tunnel = await openTunnel(new WebSocket(wsUrl(o.origin, `/tunnel?token=${encodeURIComponent(o.token)}`), { origin: o.origin, headers }));
+    const ws = new WebSocket(wsUrl(o.origin, `/tunnel?token=${encodeURIComponent(o.token)}`), { origin: o.origin, headers });
+    opened.push({ close: () => ws.terminate() });
+    const tunnel = await openTunnel(ws);
     const socket = await tunnel.openDatagram();
     const privateKey = randomPrivateKey(secureRandom);
     const enr = createEnr({ privateKey, ip: socket.local.ip, udp: socket.local.port });
     const node = new Discv5Driver(new Discv5Node({ privateKey, enr, random: secureRandom }), socket);
     const btc = new EngineDriver(new BitcoinEngine({ network: NETWORKS.regtest, random: secureRandom, timeoutMs: 10_000, afterHandshake: 'close' }), { streams: tunnel }) as EngineDriver<unknown, BitcoinEvent>;
     const p = new Participant(o, tunnel, node, btc, { discv5, bitcoin, contacts: enrs.map((e) => contactFromEnr(e)!), enrs });
+    opened.push(p);
     if (o.room !== false) await p.openRoom();
     return p;
   }
