@@ -123,11 +123,14 @@ async function workerRole(): Promise<void> {
       for (const t of r.timedOut) fail('lookup', `timeout: ${t}`);
     });
   }
+  let cpu0 = 0;
   process.on('message', (m: Msg) => {
-    if (m.type === 'measure') measuring = true;
-    else if (m.type === 'report') {
+    if (m.type === 'measure') {
+      measuring = true;
+      cpu0 = usage().cpuMicros;
+    } else if (m.type === 'report') {
       measuring = false;
-      process.send!({ type: 'report', samples, failures, joined: people.length });
+      process.send!({ type: 'report', samples, failures, joined: people.length, cpuMicros: usage().cpuMicros - cpu0, rss: usage().rss });
     } else if (m.type === 'stop') {
       for (const t of timers) clearTimeout(t);
       for (const p of people) p.close();
@@ -218,7 +221,11 @@ async function main(): Promise<void> {
     const all = { discv5: [] as number[], bitcoin: [] as number[], lookup: [] as number[] };
     const failures: Record<string, number> = {};
     let joined = 0;
+    let workerCpu = 0;
+    let workerRss = 0;
     for (const r of reports) {
+      workerCpu += (r.cpuMicros as number) / 1e6 / elapsed;
+      workerRss += r.rss as number;
       const s = r.samples as typeof all;
       all.discv5.push(...s.discv5);
       all.bitcoin.push(...s.bitcoin);
@@ -245,10 +252,18 @@ async function main(): Promise<void> {
     for (const [k, n] of Object.entries(failures)) console.log(`    ${n} × ${k}`);
     console.log(`  bridge: ${fmt(bridgeCores)} cores, RSS ${mb(u1.bridge)} MB   lab (16 discv5 + 2 bcoin): ${fmt(labCores)} cores, RSS ${mb(u1.lab)} MB`);
     console.log(`  bridge + lab: ${fmt(bridgeCores + labCores)} cores on average   aim ≤ 1   ${bridgeCores + labCores <= 1 ? 'MET' : 'MISSED'}`);
+    console.log(`  the participants themselves (${WORKERS} worker processes: every participant's crypto, which a room spreads over its own machines): ${fmt(workerCpu)} cores, RSS ${fmt(workerRss / 2 ** 20, 0)} MB`);
     console.log(`  load average at the end: ${load()} (other developers share this machine)`);
     for (const w of workers) w.child.send({ type: 'stop' });
-    await new Promise((r) => setTimeout(r, 1500));
-    console.log(`  after every participant left, the lab forgot ${(await ask(lab.child, 'usage')).forgotten} records of departed pages`);
+    // Every page gone: the bridge tells the lab, which forgets them (bounded wait for a busy machine).
+    let forgotten = 0;
+    for (let i = 0; i < 20; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      const f = (await ask(lab.child, 'usage')).forgotten as number;
+      if (f > 0 && f === forgotten && (await ask(bridge.child, 'usage')).sessions === 0) break;
+      forgotten = f;
+    }
+    console.log(`  after every participant left (bridge sessions ${(await ask(bridge.child, 'usage')).sessions}), the lab forgot ${forgotten} records of departed pages`);
   } finally {
     for (const c of children) if (c.exitCode === null) c.send?.({ type: 'stop' });
     await new Promise((r) => setTimeout(r, 1000));
