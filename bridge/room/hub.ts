@@ -54,6 +54,8 @@ export class RoomHub {
   private readonly small = new WebSocketServer({ noServer: true, maxPayload: LIMITS.participantFrame, perMessageDeflate: false, clientTracking: false });
   private readonly large = new WebSocketServer({ noServer: true, maxPayload: LIMITS.teacherFrame, perMessageDeflate: false, clientTracking: false });
   private dirty = false;
+  /** Teachers see peers' changes at the next push; peers never get them back (no loops). */
+  private dirtyTeachersOnly = false;
   private readonly timer: ReturnType<typeof setInterval>;
 
   constructor(readonly options: RoomHubOptions) {
@@ -107,9 +109,6 @@ export class RoomHub {
       this.sendPeer(ws);
     }
   }
-
-  /** Teachers see peers' changes at the next push; peers never get them back (no loops). */
-  private dirtyTeachersOnly = false;
 
   private fromParticipant(ws: WebSocket, p: Participant, raw: string | undefined): void {
     const m = raw === undefined ? undefined : decodeParticipantMessage(raw);
