@@ -65,7 +65,7 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 /** A regtest (or other network) full node in memory, listening on host:port (default: a free port). */
-export async function startBcoinNode(options: { host?: string; port?: number; network?: string } = {}): Promise<BcoinNode> {
+export async function startBcoinNode(options: { host?: string; port?: number; network?: string; maxInbound?: number } = {}): Promise<BcoinNode> {
   const bcoin = loadBcoin();
   const host = options.host ?? '127.0.0.1';
   const node = new bcoin.FullNode({
@@ -84,6 +84,8 @@ export async function startBcoinNode(options: { host?: string; port?: number; ne
     noDiscovery: true,
     nodes: [],
     only: [],
+    // bcoin's default is 8 inbound peers: a lab node serves a whole room.
+    ...(options.maxInbound ? { maxInbound: options.maxInbound } : {}),
   }) as BcoinNode;
   await node.open();
   await node.connect();

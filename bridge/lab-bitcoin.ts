@@ -14,6 +14,9 @@ export interface BitcoinLab {
   close(): Promise<void>;
 }
 
+/** Inbound connections a lab node takes at once (bcoin's own default, 8, is one table of a room). */
+const LAB_MAX_INBOUND = 512;
+
 export async function startBitcoinLab(options: { size?: number; host?: string; log?: Logger } = {}): Promise<BitcoinLab> {
   const size = options.size ?? 2;
   const host = options.host ?? '127.0.0.1';
@@ -22,7 +25,7 @@ export async function startBitcoinLab(options: { size?: number; host?: string; l
   const peers: BitcoinLabPeer[] = [];
   try {
     for (let i = 0; i < size; i++) {
-      const node = await startBcoinNode({ host });
+      const node = await startBcoinNode({ host, maxInbound: LAB_MAX_INBOUND });
       nodes.push(node);
       peers.push({ name: `btc-${String(i + 1).padStart(2, '0')}`, protocol: 'bitcoin', network: 'regtest', ip: host, tcp: node.pool.server.address().port, userAgent: '/bcoin:v1.0.2/' });
     }

@@ -10,6 +10,8 @@ import { type BaseENR, SignableENR } from '@chainsafe/enr';
 import { generateKeyPair, privateKeyFromRaw } from '@libp2p/crypto/keys';
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import { bindUdp, unmap } from './node-transport.ts';
+import type { Endpoint } from '../shared/transport.ts';
+import { bytesToIp } from '../shared/ip.ts';
 import { udpFields } from '../shared/enr/index.ts';
 import type { Discv5LabPeer } from '../shared/lab.ts';
 import type { Logger } from './log.ts';
@@ -21,6 +23,8 @@ export interface Lab {
   readonly peers: Discv5LabPeer[];
   /** The running nodes (tests talk to them directly). */
   readonly nodes: Discv5[];
+  /** Every node drops the records of nodes at this address (a page's tunnel socket that closed); returns how many. */
+  forget(e: Endpoint): number;
   close(): Promise<void>;
 }
 
@@ -149,6 +153,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   return {
     peers,
     nodes,
+    forget: (e) => forgetAddress(nodes, e),
     close: () =>
       (closing ??= (async () => {
         await Promise.allSettled(nodes.map((n) => n.stop()));
@@ -158,4 +163,31 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
         });
       })()),
   };
+}
+
+/** The routing table chainsafe keeps private: what forgetting a departed page needs of it. */
+interface KadTable {
+  values(): BaseENR[];
+  removeById(id: string): unknown;
+}
+
+/**
+ * A page's tunnel socket is gone, so the node behind that address is gone: each lab node drops
+ * its record now, instead of handing it out in NODES answers until a liveness check fails (each
+ * lookup that meets it would spend its retries on a dead address). chainsafe's pinger for the
+ * entry stops by itself once the entry is gone.
+ */
+export function forgetAddress(nodes: Discv5[], e: Endpoint): number {
+  let removed = 0;
+  for (const node of nodes) {
+    const table = (node as unknown as { kbuckets: KadTable }).kbuckets;
+    for (const enr of table.values()) {
+      const at = getSocketAddressOnENR(enr, e.ip.includes(':') ? { ip4: false, ip6: true } : { ip4: true, ip6: false });
+      if (at && at.port === e.port && bytesToIp(at.ip.octets) === e.ip) {
+        table.removeById(enr.nodeId);
+        removed++;
+      }
+    }
+  }
+  return removed;
 }

@@ -60,7 +60,7 @@ export interface BridgeOptions {
   maxSessionsPerClient: number;
   /** HTTP connections (not yet a WebSocket) open at once from one client address. */
   maxHttpConnectionsPerClient: number;
-  /** TCP connections the server holds at once (server.maxConnections); default maxSessions + 64. */
+  /** TCP connections the server holds at once (server.maxConnections); default maxSessions + 64 (2 × maxSessions + 64 with --workshop: a page also holds its room channel). */
   maxConnections: number;
   /** A connection that has not sent its request headers within this time is closed. */
   headersTimeoutMs: number;
@@ -80,6 +80,14 @@ export interface BridgeOptions {
   executionLabSize: number;
   /** js-libp2p (consensus-layer transport) lab nodes. */
   libp2pLabSize: number;
+  /** --workshop: where the room's join and teacher tokens persist (default ~/.handshake-lab/room.json). */
+  roomState: string | undefined;
+  /** --workshop: start a fresh room (new links) instead of the one in the state file. */
+  newRoom: boolean;
+  /** The room's address when the bridge sits behind a reverse proxy (links, Host and Origin accepted). */
+  publicUrl: string | undefined;
+  /** Other bridges of the same room (ws:// or http:// base URLs): the teacher sees and leads all of it. */
+  roomPeers: string[];
   /** Directory holding the built web app. */
   distDir: string;
   /** Build the web app on start: when stale (auto), always, or never. */
@@ -128,6 +136,10 @@ export const DEFAULTS: BridgeOptions = {
   bitcoinLabSize: 2,
   executionLabSize: 4,
   libp2pLabSize: 2,
+  roomState: undefined,
+  newRoom: false,
+  publicUrl: undefined,
+  roomPeers: [],
   distDir: 'dist',
   build: 'auto',
   logLevel: 'info',
@@ -148,7 +160,8 @@ export function resolveOptions(partial: Partial<BridgeOptions> = {}): BridgeOpti
   const o: BridgeOptions = { ...DEFAULTS, ...stripUndefined(partial) };
   if (o.workshop && partial.maxSessions === undefined) o.maxSessions = WORKSHOP_MAX_SESSIONS;
   if (partial.publicTargets === undefined) o.publicTargets = !o.workshop; // a room is not an open relay
-  if (partial.maxConnections === undefined) o.maxConnections = o.maxSessions + CONNECTION_HEADROOM;
+  // In a room each page holds two connections: its tunnel and its room channel (/room).
+  if (partial.maxConnections === undefined) o.maxConnections = (o.workshop ? 2 : 1) * o.maxSessions + CONNECTION_HEADROOM;
   const int = (name: keyof BridgeOptions, min: number, max: number) => {
     const v = o[name] as unknown as number;
     if (!Number.isInteger(v) || v < min || v > max) throw new Error(`--${kebab(name)} must be an integer in ${min}..${max}, got ${v}`);
@@ -183,6 +196,7 @@ export function resolveOptions(partial: Partial<BridgeOptions> = {}): BridgeOpti
   if (o.token !== undefined && !/^[A-Za-z0-9_-]{16,128}$/.test(o.token))
     throw new Error('--token must be 16..128 characters of [A-Za-z0-9_-]');
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together');
+  if (o.publicUrl !== undefined && !/^https?:\/\/[^/?#]+\/?$/.test(o.publicUrl)) throw new Error('--public-url must be http(s)://host[:port]');
   if (!['auto', 'always', 'never'].includes(o.build)) throw new Error('--build must be auto, always or never');
   if (!['silent', 'info', 'debug'].includes(o.logLevel)) throw new Error('--log must be silent, info or debug');
   return o;
@@ -256,10 +270,16 @@ export const USAGE = `Usage: npm start -- [options]
   --max-sessions N      sessions at once (default ${DEFAULTS.maxSessions}; ${WORKSHOP_MAX_SESSIONS} with --workshop)
   --max-sessions-per-client N   sessions from one client address (default ${DEFAULTS.maxSessionsPerClient})
   --max-http-per-client N       HTTP connections from one client address (default ${DEFAULTS.maxHttpConnectionsPerClient})
-  --max-connections N   TCP connections the server holds (default: max-sessions + ${CONNECTION_HEADROOM})
+  --max-connections N   TCP connections the server holds (default: max-sessions + ${CONNECTION_HEADROOM};
+                        2 × max-sessions + ${CONNECTION_HEADROOM} with --workshop: each page's room channel)
   --headers-timeout MS  close a connection whose request headers are not in (default ${DEFAULTS.headersTimeoutMs})
   --request-timeout MS  close a connection whose request is not in (default ${DEFAULTS.requestTimeoutMs})
   --over-budget-close MS      close a session held back for its budget this long (default ${DEFAULTS.overBudgetCloseMs})
+  --room-state FILE     --workshop: the room's tokens persist here, so the links survive a restart
+                        (default ~/.handshake-lab/room.json; bridges behind one proxy share it)
+  --new-room            --workshop: a fresh room (new join and teacher links) in the state file
+  --public-url URL      the room's address behind a reverse proxy, e.g. https://room.lan (docs/workshop.md)
+  --room-peer URL       another bridge of the same room, e.g. ws://10.0.0.2:8520 (repeatable)
   --no-lab              do not start the lab (discv5 and Bitcoin peers)
   --lab-size N          discv5 lab nodes (default ${DEFAULTS.labSize})
   --bitcoin-lab-size N  Bitcoin lab nodes, bcoin regtest in memory (default ${DEFAULTS.bitcoinLabSize}; 0: none)
@@ -308,6 +328,10 @@ export function parseArgv(argv: string[]): { options: BridgeOptions; help: boole
       'max-buffered': { type: 'string' },
       heartbeat: { type: 'string' },
       dist: { type: 'string' },
+      'room-state': { type: 'string' },
+      'new-room': { type: 'boolean' },
+      'public-url': { type: 'string' },
+      'room-peer': { type: 'string', multiple: true },
       'max-sessions': { type: 'string' },
       'max-sessions-per-client': { type: 'string' },
       'max-http-per-client': { type: 'string' },
@@ -368,6 +392,10 @@ export function parseArgv(argv: string[]): { options: BridgeOptions; help: boole
     maxBufferedBytes: num('max-buffered', values['max-buffered']),
     heartbeatMs: num('heartbeat', values.heartbeat),
     distDir: values.dist,
+    roomState: values['room-state'],
+    newRoom: values['new-room'] ?? false,
+    publicUrl: values['public-url'],
+    roomPeers: values['room-peer'] ?? [],
     maxSessions: num('max-sessions', values['max-sessions']),
     maxSessionsPerClient: num('max-sessions-per-client', values['max-sessions-per-client']),
     maxHttpConnectionsPerClient: num('max-http-per-client', values['max-http-per-client']),

@@ -16,6 +16,9 @@ export interface PeerLookup {
 }
 
 export class PeerRegistry implements PeerLookup {
+  /** `onTunnelGone`: the last registration of a tunnel endpoint went (the lab forgets the page there). */
+  constructor(private readonly onTunnelGone?: (protocol: Protocol, e: Endpoint) => void) {}
+
   private readonly byProtocol = new Map<string, number>();
   /** The lab's share of byProtocol (few entries; a tunnel socket costs no entry here). */
   private readonly lab = new Map<string, number>();
@@ -27,6 +30,7 @@ export class PeerRegistry implements PeerLookup {
 
   remove(protocol: Protocol, kind: PeerKind, e: Endpoint): void {
     this.bump(protocol, kind, e, -1);
+    if (kind === 'tunnel' && this.onTunnelGone && !this.hasKind(protocol, 'tunnel', e)) this.onTunnelGone(protocol, e);
   }
 
   has(protocol: Protocol, key: string): boolean {

@@ -26,6 +26,8 @@ import { labConnectHandler } from './lab-connect.ts';
 import type { ExecutionLab } from './lab-execution.ts';
 import type { BitcoinLab } from './lab-bitcoin.ts';
 import { ExpectedInbound } from './inbound.ts';
+import { RoomHub, type RoomRole } from './room/hub.ts';
+import { linkPeers } from './room/peer-links.ts';
 
 /** What /lab.json lists for each lab peer. */
 import { labEndpoints, type LabPeerInfo } from '../shared/lab.ts';
@@ -45,6 +47,10 @@ export interface BridgeServer {
   /** The target policy the sessions use (tests ask it directly, without sending anything). */
   readonly policy: TargetPolicy;
   setLab(peers: LabPeerInfo[]): void;
+  /** The workshop room (with deps.room): participants, teachers, peer bridges. */
+  readonly room: RoomHub | undefined;
+  /** The teacher's link (with deps.room). */
+  readonly teacherUrl: string | undefined;
   /** Open sessions, their summed counters, and the endpoints currently allowed as peers. */
   stats(): { sessions: number; peers: number; total: SessionStats };
   close(): Promise<void>;
@@ -119,6 +125,10 @@ export interface StartBridgeDeps {
   bitcoinLab?: BitcoinLab;
   /** POST /lab/connect: an execution lab node dials a page's own TCP listener (RLPx). */
   executionLab?: ExecutionLab;
+  /** A workshop room on /room, the teacher's page holding this secret. */
+  room?: { teacherToken: string };
+  /** A page's tunnel socket is gone (its session closed or it closed it): the lab forgets that address. */
+  onTunnelSocketGone?: (protocol: 'udp' | 'tcp', e: Endpoint) => void;
 }
 
 /** Starts the bridge server; resolves once it listens. */
@@ -132,7 +142,7 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
   const scheme = tls ? 'https' : 'http';
 
   // Endpoints always reachable, each for its protocol: lab peers and every open tunnel socket.
-  const peers = new PeerRegistry();
+  const peers = new PeerRegistry(deps.onTunnelSocketGone);
 
   const timeouts = {
     headersTimeout: options.headersTimeoutMs,
@@ -189,7 +199,16 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
   const allowedOrigins = new Set([...names].map((n) => `${scheme}://${n}:${port}`.toLowerCase()));
   for (const o of options.allowedOrigins) allowedOrigins.add(o.toLowerCase().replace(/\/$/, ''));
   const pageHost = hostPart(isWildcard(host) ? advertiseIp : host);
-  const origin = `${scheme}://${pageHost}:${port}`;
+  // Behind a reverse proxy the pages know the proxy's address: its Host and Origin are this bridge's too.
+  const publicUrl = options.publicUrl ? new URL(options.publicUrl) : undefined;
+  if (publicUrl) {
+    allowedHosts.add(publicUrl.host.toLowerCase());
+    allowedOrigins.add(publicUrl.origin.toLowerCase());
+  }
+  const origin = publicUrl?.origin ?? `${scheme}://${pageHost}:${port}`;
+  const teacherBytes = deps.room && utf8(deps.room.teacherToken);
+  const room = deps.room && new RoomHub({ bridge: `${pageHost}:${port}`, teacherToken: deps.room.teacherToken, maxClients: options.maxSessions + 16, log });
+  const roomLinks = deps.room && room && linkPeers(room, options.roomPeers, deps.room.teacherToken, log);
 
   const hostOk = (req: http.IncomingMessage) => allowedHosts.has((req.headers.host ?? '').toLowerCase());
   // The one way to pass the token: the `token` query parameter (docs/tunnel.md).
@@ -229,11 +248,11 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
     if (req.method !== 'GET' && req.method !== 'HEAD') return deny(405, 'method not allowed');
     if (url.pathname === '/lab.json') {
       if (!tokenOk(url) || !originOk(req, false)) return deny(403, 'forbidden');
-      const body = JSON.stringify({ peers: lab, tunnel: '/tunnel', limits: { maxDatagram: options.maxDatagram } });
+      const body = JSON.stringify({ peers: lab, tunnel: '/tunnel', limits: { maxDatagram: options.maxDatagram }, room: room !== undefined });
       res.writeHead(200, { 'Content-Type': CONTENT_TYPES['.json'], 'Cache-Control': 'no-store', ...SECURITY_HEADERS });
       return res.end(req.method === 'HEAD' ? undefined : body);
     }
-    if (url.pathname === '/tunnel') return deny(426, 'upgrade required');
+    if (url.pathname === '/tunnel' || url.pathname === '/room') return deny(426, 'upgrade required');
     serveStatic(options.distDir, url.pathname, req, res).catch(() => deny(500, 'internal error'));
   });
 
@@ -272,6 +291,14 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
     const url = parseUrl(req);
     const client = clientOf(socket);
     if (!hostOk(req)) return refuseUpgrade(socket, 403, 'Forbidden', 'host');
+    if (url?.pathname === '/room' && room && teacherBytes) {
+      // Participants: the join token, from the page. Teachers: the teacher's secret, from the page. Peer bridges: the secret.
+      const role = url.searchParams.get('role') as RoomRole | null;
+      const teacherOk = constantTimeEqual(utf8(url.searchParams.get('teacher') ?? ''), teacherBytes);
+      const ok = role === 'participant' ? tokenOk(url) && originOk(req, true) : role === 'teacher' ? teacherOk && originOk(req, true) : role === 'peer' && teacherOk;
+      if (!ok) return refuseUpgrade(socket, 403, 'Forbidden', 'room');
+      return room.upgrade(req, socket, head, role!);
+    }
     if (!url || url.pathname !== '/tunnel') return refuseUpgrade(socket, 404, 'Not Found', 'path');
     if (!originOk(req, true)) return refuseUpgrade(socket, 403, 'Forbidden', 'origin');
     if (!tokenOk(url)) return refuseUpgrade(socket, 403, 'Forbidden', 'token');
@@ -312,6 +339,8 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
   const close = () =>
     (closing ??= (async () => {
       clearInterval(sweeper);
+      roomLinks?.close();
+      room?.close();
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       for (const s of [...sessions]) s.close(CloseCode.goingAway, 'bridge shutting down');
@@ -342,6 +371,8 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
     tunnelUrl,
     policy,
     setLab,
+    room,
+    teacherUrl: deps.room && `${origin}/?token=${token}&teacher=${deps.room.teacherToken}`,
     stats() {
       const total: SessionStats = { udpSockets: 0, tcpConnections: 0, dnsInFlight: 0, timers: 0, framesIn: 0, framesOut: 0, refused: 0, dropped: 0, held: 0 };
       for (const s of sessions) {

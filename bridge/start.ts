@@ -12,6 +12,7 @@ import { startExecutionLab, type ExecutionLab } from './lab-execution.ts';
 import { LAB_ETH2, startLibp2pLab, type Libp2pLab } from './lab-libp2p.ts';
 import { labPing } from './lab-ping.ts';
 import { createLogger } from './log.ts';
+import { defaultRoomStateFile, loadRoomTokens, type RoomTokens } from './room/state-file.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -84,6 +85,20 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
 
+  // A room keeps its links across restarts: the tokens live in a state file.
+  let room: { tokens: RoomTokens; file: string; created: boolean } | undefined;
+  if (options.workshop) {
+    const file = path.resolve(options.roomState ?? defaultRoomStateFile());
+    try {
+      const r = await loadRoomTokens(file, { fresh: options.newRoom, ...(options.token !== undefined ? { join: options.token } : {}) });
+      room = { ...r, file };
+      options.token = r.tokens.join;
+    } catch (e) {
+      process.stderr.write(`${(e as Error).message}\n`);
+      return 2;
+    }
+  }
+
   let lab: Lab | undefined;
   let btcLab: BitcoinLab | undefined;
   let elLab: ExecutionLab | undefined;
@@ -114,8 +129,17 @@ export async function main(argv: string[]): Promise<number> {
     if (options.lab) lab = await startLab({ size: options.labSize, host: labHost, log, libp2p: consensus });
     if (options.lab && options.bitcoinLabSize > 0) btcLab = await startBitcoinLab({ size: options.bitcoinLabSize, host: labHost, log });
     if (options.lab && options.executionLabSize > 0) elLab = await startExecutionLab({ size: options.executionLabSize, host: labHost, log });
-    const labPeers = [...(lab?.peers ?? []), ...(btcLab?.peers ?? []), ...(elLab?.peers ?? []), ...(p2pLab?.peers ?? [])];
-    bridge = await startBridge(options, { log, lab: labPeers, ...(lab ? { labPing: labPing(lab) } : {}), ...(btcLab ? { bitcoinLab: btcLab } : {}), ...(elLab ? { executionLab: elLab } : {}) });
+    const labNodes = lab;
+    bridge = await startBridge(options, {
+      log,
+      lab: [...(lab?.peers ?? []), ...(btcLab?.peers ?? []), ...(elLab?.peers ?? []), ...(p2pLab?.peers ?? [])],
+      ...(lab ? { labPing: labPing(lab) } : {}),
+      ...(btcLab ? { bitcoinLab: btcLab } : {}),
+      ...(elLab ? { executionLab: elLab } : {}),
+      ...(room ? { room: { teacherToken: room.tokens.teacher } } : {}),
+      // A page gone is a node gone: the lab stops handing out its address (lookups never chase it).
+      ...(labNodes ? { onTunnelSocketGone: (protocol: 'udp' | 'tcp', e: { ip: string; port: number }) => void (protocol === 'udp' && labNodes.forget(e)) } : {}),
+    });
   } catch (e) {
     const err = e as Error & { code?: string };
     process.stderr.write(
@@ -128,6 +152,10 @@ export async function main(argv: string[]): Promise<number> {
   const out = process.stdout;
   out.write(`\nHandshake Lab is running${options.workshop ? ' in workshop mode' : ''}.\n\n`);
   out.write(`  ${options.workshop ? 'Join URL (share it with the room)' : 'Open'}:  ${bridge.url}\n\n`);
+  if (room && bridge.teacherUrl) {
+    out.write(`  Teacher URL (keep it to yourself):  ${bridge.teacherUrl}\n\n`);
+    out.write(`  Room: ${room.created ? 'new, saved in' : 'the same links as before, from'} ${room.file} (--new-room for fresh links)\n\n`);
+  }
   for (const w of startWarnings(options)) out.write(`  Warning: ${w}\n\n`);
   if (lab) {
     out.write(`Lab: ${lab.peers.length} discv5 nodes on ${lab.peers[0]?.ip} (also at /lab.json)\n`);

@@ -8,6 +8,7 @@ import { Prefs } from './state/prefs.svelte.ts';
 import { Lessons } from './state/lessons.svelte.ts';
 import { loadGlossary } from './lib/glossary.svelte.ts';
 import { prefetchLazy } from './lib/lazy.ts';
+import { PageRoom } from './room/room.svelte.ts';
 
 const prefs = new Prefs();
 prefs.load();
@@ -19,7 +20,8 @@ try {
 } catch {
   storage = undefined;
 }
-playground.start({ token: new URLSearchParams(location.search).get('token') ?? '', storage });
+const params = new URLSearchParams(location.search);
+playground.start({ token: params.get('token') ?? '', storage });
 addEventListener('hashchange', () => playground.readHash());
 
 // Every checkpoint reads the page's state as the learner left it.
@@ -35,6 +37,16 @@ const lessons = new Lessons(storage, () => ({
   ...(playground.result ? { result: { action: playground.result.action, ok: playground.result.ok } } : {}),
 }));
 
-mount(App, { target: document.getElementById('app')!, props: { playground, prefs, lessons } });
+// A workshop room when the bridge runs one: it sends the lesson's progress and the handshake counts.
+const room = new PageRoom(playground);
+let session: Storage | undefined;
+try {
+  session = sessionStorage;
+} catch {
+  session = undefined;
+}
+void room.start({ token: params.get('token') ?? '', teacher: params.get('teacher') ?? undefined, lesson: () => lessons.progress, session, local: storage });
+
+mount(App, { target: document.getElementById('app')!, props: { playground, prefs, lessons, room } });
 // After the first paint: terms are marked once their definitions are in.
 setTimeout(() => void loadGlossary().then(prefetchLazy), 0);

@@ -124,6 +124,12 @@ interface Session {
   /** Initiator sessions are confirmed by the first message the peer encrypts with them (step 5). */
   confirmed: boolean;
   publicKey: Uint8Array;
+  /**
+   * The read key of our unanswered handshake this session replaced. When two nodes start
+   * handshakes with each other at once, each ends with the session of the other's handshake,
+   * while answers sealed a moment before under its own are still on the way: read with this key.
+   */
+  previous?: { read: AesGcmKey; readKey: Uint8Array };
 }
 
 type RequestState = 'queued' | 'random-sent' | 'handshake-sent' | 'sent';
@@ -548,11 +554,17 @@ export class Discv5Engine {
     const session = this.sessions.get(key);
     if (session) {
       const ad = messageAd(p.maskingIv, p.header);
-      const pt = session.read.open(p.nonce, p.message, ad);
+      let pt = session.read.open(p.nonce, p.message, ad);
+      let readKey = session.readKey;
+      if (!pt && session.previous) {
+        pt = session.previous.read.open(p.nonce, p.message, ad);
+        readKey = session.previous.readKey;
+        if (pt) rec.note = 'sealed under the session before this one (both sides started a handshake at once): read with its key';
+      }
       if (pt) {
         rec.plaintext = pt;
-        rec.messageKey = session.readKey;
-        this.trace({ step: DISCV5_STEPS.aesGcmOpen, title: 'Message decrypted with the session key', inputs: [{ name: 'key', hex: toHex(session.readKey), secret: true }, { name: 'nonce', hex: toHex(p.nonce) }, { name: 'message-ad', hex: toHex(ad), note: 'masking-iv ‖ header' }], outputs: [{ name: 'message-pt', hex: toHex(pt) }], ok: true, spec: SPEC.header, peer: toHex(srcId), packet: rec.seq });
+        rec.messageKey = readKey;
+        this.trace({ step: DISCV5_STEPS.aesGcmOpen, title: 'Message decrypted with the session key', inputs: [{ name: 'key', hex: toHex(readKey), secret: true }, { name: 'nonce', hex: toHex(p.nonce) }, { name: 'message-ad', hex: toHex(ad), note: 'masking-iv ‖ header' }], outputs: [{ name: 'message-pt', hex: toHex(pt) }], ok: true, spec: SPEC.header, peer: toHex(srcId), packet: rec.seq });
         return this.onMessage(rec, pt, session, now);
       }
       rec.note = 'cannot decrypt with our session keys (the peer lost or renewed its session): challenge it again';
@@ -648,8 +660,9 @@ export class Discv5Engine {
       this.addRecord(enr);
       this.emit({ type: 'record-learned', enr });
     }
-    const session: Session = { nodeId: a.srcId.slice(), endpoint: from, keys, writeKey: keys.recipientKey, readKey: keys.initiatorKey, write: aesGcmKey(keys.recipientKey), read, role: 'recipient', confirmed: true, publicKey: enr.publicKey };
-    this.sessions.set(sessionKey(a.srcId, from), session);
+    const skey = sessionKey(a.srcId, from);
+    const session: Session = { nodeId: a.srcId.slice(), endpoint: from, keys, writeKey: keys.recipientKey, readKey: keys.initiatorKey, write: aesGcmKey(keys.recipientKey), read, role: 'recipient', confirmed: true, publicKey: enr.publicKey, ...previousOf(this.sessions.peek(skey)) };
+    this.sessions.set(skey, session);
     rec.plaintext = pt;
     rec.messageKey = keys.initiatorKey;
     rec.note = 'handshake verified: session established (we are the recipient)';
@@ -826,3 +839,11 @@ export class Discv5Engine {
 }
 
 export type { Flag };
+
+/**
+ * What a session made from the peer's handshake keeps of the one it replaces: the read key of our
+ * own handshake to that peer, still unanswered (the handshakes crossed). Any other session's
+ * packets stay unreadable once it is replaced.
+ */
+const previousOf = (old: Session | undefined): Pick<Session, 'previous'> =>
+  old && old.role === 'initiator' && !old.confirmed ? { previous: { read: old.read, readKey: old.readKey } } : {};

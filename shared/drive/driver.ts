@@ -58,8 +58,8 @@ export class EngineDriver<Command, Event> {
       return id;
     }
     this.streams.set(id, { state: 'open', conn });
-    this.wire(id, conn);
     this.handle({ type: 'stream-opened', conn: id, remote: conn.remote, direction: 'inbound' });
+    this.wire(id, conn);
     return id;
   }
 
@@ -153,8 +153,10 @@ export class EngineDriver<Command, Event> {
           return;
         }
         this.streams.set(id, { state: 'open', conn });
-        this.wire(id, conn);
+        // Opened first, then wired: a connection may hand over bytes that came with it (the
+        // answer to data sent behind the connect) as soon as a handler is attached.
         this.handle({ type: 'stream-opened', conn: id, remote: conn.remote, direction: 'outbound' });
+        this.wire(id, conn);
       },
       (e: Error & { reason?: string }) => {
         const slot = this.streams.get(id);

@@ -146,7 +146,7 @@ export type FromWorker =
   | { type: 'held'; items: HeldItem[]; clockPaused: boolean }
   | { type: 'trace'; record: TraceRecord }
   | { type: 'event'; event: OtherEvent; at: number }
-  | { type: 'notice'; level: 'error' | 'info' | 'ok'; text: string; at: number; lane?: string; afterSeq?: number }
+  | { type: 'notice'; level: 'error' | 'info' | 'ok'; text: string; at: number; lane?: string; afterSeq?: number; protocol?: string }
   | { type: 'btc-listening'; id: number; ip?: string; port?: number; error?: string }
   /** The conformance scenarios the worker can run (the page lists them before a run). */
   | { type: 'scenarios'; list: { name: string; checks: string }[] }

@@ -1,17 +1,13 @@
 // The lesson the learner is following: which step, whether its checkpoint is reached (read from
 // what the learner did, via the page's LessonContext), and progress kept in localStorage.
 // `progress` is a small read-only value other parts of the page can send on (workshop mode).
+import type { LessonProgress } from '../../shared/room/messages.ts';
 import type { StorageLike } from '../lib/identity.ts';
 import type { Lesson, LessonContext, LessonEntry, Verdict } from '../lessons/types.ts';
 
 /** Where the learner is, for a teacher's view: small, serialisable, read-only. */
-export interface LessonProgress {
-  readonly lessonId: string;
-  /** Index of the current step (0-based). */
-  readonly step: number;
-  readonly steps: number;
-  readonly completed: boolean;
-}
+/** What the page sends on (a workshop room): lesson id, step index (0-based), step count, completed. */
+export type { LessonProgress };
 
 const KEY = 'handshake-lab.lessons';
 
@@ -54,7 +50,7 @@ export class Lessons {
   }
 
   readonly progress: LessonProgress | undefined = $derived(
-    this.lesson ? { lessonId: this.lesson.id, step: this.step, steps: this.lesson.steps.length, completed: this.completed } : undefined,
+    this.lesson ? { lessonId: this.lesson.id, stepIndex: this.step, stepCount: this.lesson.steps.length, completed: this.completed } : undefined,
   );
 
   /** The current step's checkpoint as of now. */

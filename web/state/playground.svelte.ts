@@ -171,6 +171,12 @@ export class Playground {
   private flushQueued = false;
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private pendingHash: { view: ViewId; seq: number; field?: string } | undefined;
+  private readonly observers: ((m: FromWorker) => void)[] = [];
+
+  /** Sees every message from the worker as it is applied (the room's progress counts read them). */
+  observe(fn: (m: FromWorker) => void): void {
+    this.observers.push(fn);
+  }
 
   // ---------------------------------------------------------------- derived
   current = $derived.by(() => this.buildView());
@@ -253,6 +259,7 @@ export class Playground {
     let traces: TraceRecord[] | undefined;
     const touch = () => (this.pendingPackets = packets ??= [...this.packets]);
     for (const m of batch) {
+      for (const o of this.observers) o(m);
       switch (m.type) {
         case 'status':
           if (m.status.state === 'open' && this.status.state !== 'open') {

@@ -232,6 +232,12 @@ function detach(): void {
 
 // ---------------------------------------------------------------- Bitcoin
 
+/** A stream host's notes on the timeline: on its connection's lane, naming its protocol (the room counts outcomes by it). */
+function streamNote(protocol: string) {
+  return (level: 'error' | 'info' | 'ok', text: string, lane?: string, afterSeq?: number) =>
+    post({ type: 'notice', level, text, at: clock.now(), protocol, ...(lane ? { lane: `tcp:${lane}` } : {}), ...(afterSeq !== undefined ? { afterSeq } : {}) });
+}
+
 /** A Bitcoin record as the page keeps it: the generic wire record, on the page's one timeline. */
 function btcInfo(r: WireRecord, held: boolean): PacketInfo {
   return {
@@ -258,7 +264,7 @@ async function bitcoinHost(): Promise<BitcoinHost | undefined> {
       post({ type: 'packet', packet: btcInfo(r, held) });
       if (held) onGateChanged();
     },
-    note: (level, text, lane, afterSeq) => post({ type: 'notice', level, text, at: clock.now(), ...(lane ? { lane: `tcp:${lane}` } : {}), ...(afterSeq !== undefined ? { afterSeq } : {}) }),
+    note: streamNote('bitcoin'),
   });
   return btc;
 }
@@ -331,7 +337,7 @@ async function rlpxHost(): Promise<RlpxHost | undefined> {
       if (held) onGateChanged();
     },
     trace: (record) => post({ type: 'trace', record }),
-    note: (level, text, lane, afterSeq) => post({ type: 'notice', level, text, at: clock.now(), ...(lane ? { lane: `tcp:${lane}` } : {}), ...(afterSeq !== undefined ? { afterSeq } : {}) }),
+    note: streamNote('rlpx'),
   });
   return rlpx;
 }
@@ -398,7 +404,7 @@ async function libp2pHost(): Promise<Libp2pHost | undefined> {
       if (held) onGateChanged();
     },
     trace: (record) => post({ type: 'trace', record }),
-    note: (level, text, lane, afterSeq) => post({ type: 'notice', level, text, at: clock.now(), ...(lane ? { lane: `tcp:${lane}` } : {}), ...(afterSeq !== undefined ? { afterSeq } : {}) }),
+    note: streamNote('libp2p'),
   });
   return p2p;
 }
