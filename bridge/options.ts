@@ -124,7 +124,8 @@ export const DEFAULTS: BridgeOptions = {
   maxDnsInFlight: 2,
   maxSessions: 32,
   maxSessionsPerClient: 8,
-  maxHttpConnectionsPerClient: 16,
+  // A browser opens up to 6 connections per host and tab group; a few tabs (or a few people behind one NAT) need more than 16.
+  maxHttpConnectionsPerClient: 48,
   maxConnections: 32 + 64,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
