@@ -16,6 +16,7 @@ import { nodeDatagramTransport } from '../node-transport.ts';
 import { conformanceCommand, SCENARIO_NAMES } from './conformance.ts';
 import { printPacket, printTrace, stdoutPrinter, type Printer } from './format.ts';
 import { btcCommand, BTC_USAGE } from './commands/btc.ts';
+import { discv4Command, DISCV4_USAGE } from './commands/discv4.ts';
 import { intOption, UsageError } from './usage.ts';
 
 
@@ -28,6 +29,7 @@ const USAGE = `usage: handshake-lab <command>
   discv5 listen [--ip A] [--port N] [--key hex] [--json]
   discv5 test <enr|enode> [--only Name,…] [--listen1 A] [--listen2 B] [--bystander-wait ms] [--json]
                                                    go-ethereum's 7 conformance scenarios against a node
+${DISCV4_USAGE}
 ${BTC_USAGE}
 Options: --timeout ms (per attempt, default 2000; for test: each answer, default 500; for btc: the
          whole handshake, default 5000), --retries n (default 2), --json (one JSON object per line)`;
@@ -62,6 +64,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (cmd === 'enr') return enrCommand(out, sub);
   if (cmd === 'btc') return btcCommand(out, [sub, ...rest].filter((a) => a !== undefined), values);
+  if (cmd === 'discv4') return discv4Command(out, [sub, ...rest].filter((a) => a !== undefined), values);
   if (cmd !== 'discv5') throw new UsageError(`unknown command "${cmd}"`);
   const timing = { requestTimeoutMs: intOption(values.timeout, 'timeout', 2000, 50, 600_000), retries: intOption(values.retries, 'retries', 2, 0, 10) };
   switch (sub) {

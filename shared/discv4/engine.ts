@@ -118,6 +118,9 @@ interface LookupRun {
   targetKey: Uint8Array;
 }
 
+/** Pending requests at most (reverse-bonding PINGs beyond it are skipped). */
+const MAX_PENDING = 256;
+
 const fresh = (): EngineOutput<Discv4Event> => emptyOutput<Discv4Event>();
 
 export class Discv4Engine implements Engine<Discv4Command, Discv4Event> {
@@ -338,7 +341,8 @@ export class Discv4Engine implements Engine<Discv4Command, Discv4Event> {
     this.send({ type: 'PONG', to: { ip: from.ip, udp: from.port, tcp: m.from.tcp }, pingHash: p.hash, expiration: this.expiration(now), ...this.enrSeq() }, node, now);
     if (first) this.emit({ type: 'bond', nodeId: toHex(p.nodeId), endpoint: from, direction: 'verified-us' });
     // Reverse bonding: a node we cannot vouch for gets our PING, so it can ask us things later.
-    if (!verified && !pingingBack) this.startJob('ping', node, now, {});
+    // (Bounded: a flood of PINGs from fresh keys must not grow our pending work without end.)
+    if (!verified && !pingingBack && this.jobs.size < MAX_PENDING) this.startJob('ping', node, now, {});
     // Queries that waited for this PING may go now.
     for (const j of this.jobs.values()) if (j.key === toHex(p.nodeId) && j.phase === 'await-their-ping') this.query(j, now);
   }
