@@ -23,6 +23,8 @@ import { CloseCode, type SessionStats, TunnelSession } from './session.ts';
 import { isWildcard } from './node-transport.ts';
 import { type LabPing, labPingHandler, serveJsonPost } from './lab-ping.ts';
 import { labConnectHandler } from './lab-connect.ts';
+import { labPingV4Handler } from './lab-ping-v4.ts';
+import type { ExecutionLab } from './lab-execution.ts';
 import type { BitcoinLab } from './lab-bitcoin.ts';
 import { ExpectedInbound } from './inbound.ts';
 
@@ -86,6 +88,7 @@ function routeOf(url: URL | undefined): string {
     case '/tunnel':
     case '/lab.json':
     case '/lab/ping':
+    case '/lab/ping-v4':
     case '/lab/connect':
       return url.pathname;
     default:
@@ -116,6 +119,8 @@ export interface StartBridgeDeps {
   labPing?: LabPing;
   /** POST /lab/connect: a Bitcoin lab node dials a page's own TCP listener. */
   bitcoinLab?: BitcoinLab;
+  /** POST /lab/ping-v4: a lab execution node pings a page's own discv4 socket. */
+  executionLab?: ExecutionLab;
 }
 
 /** Starts the bridge server; resolves once it listens. */
@@ -157,6 +162,7 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
   // Lab dials the bridge starts towards a page's TCP listener: the only inbound connections a listener takes.
   const inbound = new ExpectedInbound();
   const connectHandler = deps.bitcoinLab && labConnectHandler(deps.bitcoinLab, inbound, (e: Endpoint) => peers.hasKind('tcp', 'tunnel', e));
+  const pingV4Handler = deps.executionLab && labPingV4Handler(deps.executionLab, (e: Endpoint) => peers.hasKind('udp', 'tunnel', e));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -213,12 +219,16 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
     };
     if (!hostOk(req)) return deny(403, 'forbidden host');
     if (!url) return deny(400, 'bad request');
-    if (url.pathname === '/lab/ping' || url.pathname === '/lab/connect') {
+    if (url.pathname === '/lab/ping' || url.pathname === '/lab/connect' || url.pathname === '/lab/ping-v4') {
       // Token and the page's own Origin, like the upgrade; the target must be one of this bridge's tunnel sockets.
       if (!tokenOk(url) || !originOk(req, true)) return deny(403, 'forbidden');
       if (url.pathname === '/lab/ping') {
         if (!deps.labPing) return deny(404, 'no lab running');
         return serveJsonPost(req, res, SECURITY_HEADERS, labPingHandler(deps.labPing, (e: Endpoint) => peers.hasKind('udp', 'tunnel', e)));
+      }
+      if (url.pathname === '/lab/ping-v4') {
+        if (!pingV4Handler) return deny(404, 'no execution lab running');
+        return serveJsonPost(req, res, SECURITY_HEADERS, pingV4Handler);
       }
       if (!connectHandler) return deny(404, 'no Bitcoin lab running');
       return serveJsonPost(req, res, SECURITY_HEADERS, connectHandler);

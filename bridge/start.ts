@@ -109,7 +109,7 @@ export async function main(argv: string[]): Promise<number> {
     if (options.lab) lab = await startLab({ size: options.labSize, host: labHost, log });
     if (options.lab && options.bitcoinLabSize > 0) btcLab = await startBitcoinLab({ size: options.bitcoinLabSize, host: labHost, log });
     if (options.lab && options.executionLabSize > 0) elLab = await startExecutionLab({ size: options.executionLabSize, host: labHost, log });
-    bridge = await startBridge(options, { log, lab: [...(lab?.peers ?? []), ...(btcLab?.peers ?? []), ...(elLab?.peers ?? [])], ...(lab ? { labPing: labPing(lab) } : {}), ...(btcLab ? { bitcoinLab: btcLab } : {}) });
+    bridge = await startBridge(options, { log, lab: [...(lab?.peers ?? []), ...(btcLab?.peers ?? []), ...(elLab?.peers ?? [])], ...(lab ? { labPing: labPing(lab) } : {}), ...(btcLab ? { bitcoinLab: btcLab } : {}), ...(elLab ? { executionLab: elLab } : {}) });
   } catch (e) {
     const err = e as Error & { code?: string };
     process.stderr.write(

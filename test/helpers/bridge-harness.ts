@@ -68,7 +68,7 @@ export async function startBridgeHarness(opts: HarnessOptions = {}): Promise<Bri
   try {
     server = await startBridge(
       { port: 0, logLevel: 'silent', ...opts.options },
-      { log: opts.log ?? silentLogger, lab: [...(lab?.peers ?? []), ...(bitcoinLab?.peers ?? []), ...(executionLab?.peers ?? [])], ...(bitcoinLab ? { bitcoinLab } : {}) },
+      { log: opts.log ?? silentLogger, lab: [...(lab?.peers ?? []), ...(bitcoinLab?.peers ?? []), ...(executionLab?.peers ?? [])], ...(bitcoinLab ? { bitcoinLab } : {}), ...(executionLab ? { executionLab } : {}) },
     );
   } catch (e) {
     await lab?.close();

@@ -62,7 +62,21 @@ export type ToWorker =
   /** Bitcoin's version/verack with a host (name or IP, optional :port) on a network. */
   | { type: 'btc-handshake'; id: number; target: string; network: string }
   /** Open the page's TCP listener (the recipient role); the answer is 'btc-listening'. */
-  | { type: 'btc-listen'; id: number; network: string };
+  | { type: 'btc-listen'; id: number; network: string }
+  /** discv4 with a node (enode:// or enr: text); lookup's targetKey: 128 hex digits, random when absent. */
+  | { type: 'discv4'; id: number; action: Discv4Action; target: string; targetKey?: string }
+  /** Open the page's discv4 socket on the bridge (once): the answer is 'discv4-identity'. */
+  | { type: 'discv4-open' };
+
+export type Discv4Action = 'ping' | 'findnode' | 'requestenr' | 'lookup';
+
+/** A discv4 node as the page lists it (routing table, NEIGHBORS answers). */
+export interface Discv4NodeInfo {
+  nodeId: string;
+  enode: string;
+  endpoint: string;
+  verified: boolean;
+}
 
 /** How a conformance run is going, as the worker tells it. */
 export type ConformanceUpdate =
@@ -130,4 +144,11 @@ export type FromWorker =
   | { type: 'scenarios'; list: { name: string; checks: string }[] }
   | { type: 'result'; id: number; outcome: CommandOutcome }
   | { type: 'conformance'; update: ConformanceUpdate; at: number }
-  | { type: 'replay'; replay: ReplayInfo };
+  | { type: 'replay'; replay: ReplayInfo }
+  /** The page's discv4 socket on the bridge and the enode it answers as. */
+  | { type: 'discv4-identity'; local?: Endpoint; enode?: string; error?: string }
+  | { type: 'discv4-result'; id: number; outcome: CommandOutcome; nodes?: Discv4NodeInfo[] }
+  /** The discv4 routing table after a change, bucket by bucket (nearest first). */
+  | { type: 'discv4-table'; buckets: { distance: number; nodes: Discv4NodeInfo[] }[] }
+  | { type: 'discv4-lookup'; lookupId: number; target: string; event: 'queried' | 'answered' | 'failed' | 'done'; node?: string; newNodes?: number; closest?: { nodeId: string; distance: number }[] }
+  | { type: 'discv4-note'; level: 'error' | 'info' | 'ok'; text: string; at: number; lane?: string };

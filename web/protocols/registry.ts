@@ -1,12 +1,14 @@
 // The protocol registry: protocol id → how the page shows its records. Generic views ask
 // here; adding a protocol adds a module and a line below, never a branch in a view.
 import { bitcoinView } from './bitcoin.ts';
+import { discv4View } from './discv4.ts';
 import { discv5View } from './discv5.ts';
 import type { ProtocolView, RecordView } from './types.ts';
 
 export const PROTOCOLS: Record<string, ProtocolView> = {
   discv5: discv5View,
   bitcoin: bitcoinView,
+  discv4: discv4View,
 };
 
 export type ProtocolId = keyof typeof PROTOCOLS;

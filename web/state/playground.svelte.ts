@@ -2,7 +2,7 @@
 // Components call its methods (callback props); nothing else talks to the worker.
 import { toHex } from '../../shared/bytes.ts';
 import { logDistance } from '../../shared/kademlia/distance.ts';
-import { viewOf } from '../protocols/registry.ts';
+import { isProtocolId, viewOf, type ProtocolId } from '../protocols/registry.ts';
 import type { Dissection } from '../../shared/dissect.ts';
 import { dissectEnr, parseEnrText, type Enr } from '../../shared/enr/index.ts';
 import { secureRandom } from '../../shared/random.ts';
@@ -15,8 +15,9 @@ import type { Action, CommandOutcome, ConformanceUpdate, FromWorker, WorkerBatch
 import { shortId } from '../lib/names.ts';
 
 export type { Discv5LabPeer as LabPeer } from '../../shared/lab.ts';
-import type { BitcoinLabPeer, Discv5LabPeer as LabPeer, LabPeerInfo } from '../../shared/lab.ts';
+import type { BitcoinLabPeer, Discv5LabPeer as LabPeer, ExecutionLabPeer, LabPeerInfo } from '../../shared/lab.ts';
 import { BitcoinState } from './bitcoin.svelte.ts';
+import { Discv4State } from './discv4.svelte.ts';
 import { Discv5State, type LookupProgress } from './discv5.svelte.ts';
 export type { LookupProgress, TableBucket } from './discv5.svelte.ts';
 
@@ -137,9 +138,16 @@ export class Playground {
 
   // ---------------------------------------------------------------- protocols
   /** The protocol the side panel acts with; every protocol's records share the one timeline. */
-  protocol = $state<'discv5' | 'bitcoin'>('discv5');
+  protocol = $state<ProtocolId>('discv5');
   /** Bitcoin's own choices (targets, network, the page's listener). */
   readonly bitcoin = new BitcoinState();
+  /** discv4's choices, its socket, routing table, lookup and answers. */
+  readonly discv4 = new Discv4State({ post: (m) => this.post(m), connected: () => this.connected, token: () => this.token, toLive: () => void (this.view !== 'live' && (this.view = 'live')) });
+  /**
+   * Set by the RLPx side (when the registry has 'rlpx'): takes an enode as its target. discv4's
+   * "RLPx →" buttons switch the page to RLPx and hand the node over through it.
+   */
+  rlpxHandover: ((enode: string) => void) | undefined;
   private readonly index = new Map<number, number>();
   private readonly endpointIds = new Map<string, string>();
   private noteId = 0;
@@ -183,6 +191,7 @@ export class Playground {
       const body = (await r.json()) as { peers?: LabPeerInfo[] };
       this.discv5.setLab((body.peers ?? []).filter((p): p is LabPeer => p.protocol === 'discv5' && typeof p.enr === 'string' && typeof p.nodeId === 'string'));
       this.bitcoin.setLab((body.peers ?? []).filter((p): p is BitcoinLabPeer => p.protocol === 'bitcoin' && typeof p.ip === 'string' && Number.isInteger(p.tcp)));
+      this.discv4.setLab((body.peers ?? []).filter((p): p is ExecutionLabPeer => p.protocol === 'execution' && typeof p.enode === 'string' && typeof p.nodeId === 'string'));
     } catch (e) {
       this.discv5.labError = `could not load the lab list: ${(e as Error).message}`;
       if (!this.discv5.choice) this.discv5.choice = 'custom';
@@ -287,6 +296,15 @@ export class Playground {
           break;
         case 'scenarios':
           this.scenarioList = m.list.map((x) => ({ name: x.name, checks: x.checks, status: 'waiting', steps: [] }));
+          break;
+        case 'discv4-identity':
+        case 'discv4-result':
+        case 'discv4-table':
+        case 'discv4-lookup':
+          this.discv4.onWorker(m);
+          break;
+        case 'discv4-note':
+          this.note(m.level, m.text, m.at, m.lane);
           break;
         case 'btc-listening':
           this.listenWaiters.get(m.id)?.(m);
@@ -407,6 +425,8 @@ export class Playground {
     if (id && this.identity && id === this.identity.nodeId) return 'you';
     const lab = id ? this.discv5.lab.find((p) => p.nodeId === id) : endpoint ? this.discv5.lab.find((p) => p.ip === endpoint.ip && p.udp === endpoint.port) : undefined;
     if (lab) return lab.name;
+    const el = id ? this.discv4.labName(id) : undefined;
+    if (el) return el;
     if (id) return `node ${id.slice(0, 6)}`;
     return endpoint ? endpointKey(endpoint) : '?';
   }
@@ -599,9 +619,19 @@ export class Playground {
 
   // ---------------------------------------------------------------- Bitcoin actions
 
-  setProtocol(p: 'discv5' | 'bitcoin'): void {
+  setProtocol(p: ProtocolId): void {
     this.protocol = p;
     this.result = undefined;
+    if (p === 'discv4' && this.connected) this.post({ type: 'discv4-open' });
+    // discv4 hands a node over to RLPx in one click, as an execution client dials what it discovered.
+    this.discv4.openRlpx = isProtocolId('rlpx') ? (enode) => this.openRlpx(enode) : undefined;
+  }
+
+  /** Switches the page to RLPx with this node as its target (see rlpxHandover). */
+  openRlpx(enode: string): void {
+    if (!isProtocolId('rlpx')) return;
+    this.setProtocol('rlpx');
+    this.rlpxHandover?.(enode);
   }
 
   /** version/verack with the chosen Bitcoin lab node or host. */
