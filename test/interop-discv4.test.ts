@@ -80,7 +80,7 @@ describe('our CLI → ethereumjs', () => {
     expect(pong.kind).toBe('PONG');
     expect(pong.peerId).toBe(lab.peers[2].nodeId);
     const pingHash = ping.raw.slice(0, 64);
-    const pongData = pong.dissection.layers[1].fields[0].children.find((f: { name: string }) => f.name === 'ping-hash');
+    const pongData = pong.dissection.layers[1].fields.find((f: { name: string }) => f.name === 'ping-hash');
     expect(pongData.value).toContain(pingHash);
     expect(lines.at(-1)).toMatchObject({ type: 'result', ok: true, bonded: true });
   });

@@ -34,7 +34,9 @@ export function dissectDiscv4(raw: Uint8Array, options: DecodeOptions = { checkE
     const m = attempt(() => parseMessage(p.type as 1, p.data, raw));
     if (m.ok) message = m.value;
   }
-  layers.push({ name: 'packet-data (RLP)', bytes: raw.subarray(HEADER_SIZE, HEADER_SIZE + p.data.length), fields: [dataField(p.type, p.data, raw)] });
+  // The list's elements are the layer's top-level fields (open at once); the list's meaning is the layer's note.
+  const data = dataField(p.type, p.data, raw);
+  layers.push({ name: 'packet-data (RLP)', bytes: raw.subarray(HEADER_SIZE, HEADER_SIZE + p.data.length), fields: data.children ?? [data], note: data.meaning });
   const error = decoded.ok ? undefined : decoded.error.reason;
   return {
     protocol: 'discv4',

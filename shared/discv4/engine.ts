@@ -48,6 +48,11 @@ export interface Discv4Config {
   bondWaitMs?: number;
   /** After a NEIGHBORS packet, how long to wait for the next one of the same answer (default 200). */
   neighborsWaitMs?: number;
+  /**
+   * Added to `now` to get Unix time in ms, for expiration (default 0: `now` is wall-clock time).
+   * A driver on a virtual clock (the page's, which stops in Step mode) passes its offset.
+   */
+  epochOffsetMs?: number;
   /** Refuse expired packets (default true; false only to replay recordings). */
   checkExpiration?: boolean;
   /** How long an endpoint proof lasts (default 12 h). */
@@ -140,7 +145,7 @@ export class Discv4Engine implements Engine<Discv4Command, Discv4Event> {
     this.o = {
       privateKey: config.privateKey, endpoint: config.endpoint, random: config.random,
       requestTimeoutMs: config.requestTimeoutMs ?? 1000, retries: config.retries ?? 1, bondWaitMs: config.bondWaitMs ?? 500,
-      neighborsWaitMs: config.neighborsWaitMs ?? 200, checkExpiration: config.checkExpiration ?? true,
+      neighborsWaitMs: config.neighborsWaitMs ?? 200, checkExpiration: config.checkExpiration ?? true, epochOffsetMs: config.epochOffsetMs ?? 0,
       bondExpirationMs: config.bondExpirationMs ?? BOND_EXPIRATION_MS, maxPeers: config.maxPeers ?? 1024,
     };
     const full = publicKeyOf(config.privateKey, false);
@@ -286,7 +291,7 @@ export class Discv4Engine implements Engine<Discv4Command, Discv4Event> {
   // ---------------------------------------------------------------- receiving
 
   private receive(bytes: Uint8Array, from: Endpoint, now: number): void {
-    const decoded = decodePacket(bytes, { nowSeconds: Math.floor(now / 1000), checkExpiration: this.o.checkExpiration });
+    const decoded = decodePacket(bytes, { nowSeconds: Math.floor((now + this.o.epochOffsetMs) / 1000), checkExpiration: this.o.checkExpiration });
     if (!decoded.ok) {
       const parts = splitPacket(bytes);
       const what = parts.ok && isPacketType(parts.value.type) ? TYPE_NAMES[parts.value.type] : 'packet';
@@ -452,7 +457,7 @@ export class Discv4Engine implements Engine<Discv4Command, Discv4Event> {
   }
 
   private expiration(now: number): number {
-    return Math.floor(now / 1000) + EXPIRATION_SECONDS;
+    return Math.floor((now + this.o.epochOffsetMs) / 1000) + EXPIRATION_SECONDS;
   }
 
   private enrSeq(): { enrSeq?: bigint } {

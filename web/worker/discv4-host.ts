@@ -22,6 +22,8 @@ export interface Discv4HostDeps {
   privateKey: Uint8Array;
   socket: GatedSocket;
   clock: () => number;
+  /** Unix time in ms minus clock() now: expiration is wall-clock time, the page's clock is virtual. */
+  epochOffsetMs: number;
   packetSeq: () => number;
   tagHeld: (bytes: Uint8Array, seq: number) => boolean;
   record: (r: WireRecord, held: boolean) => void;
@@ -44,7 +46,7 @@ export class Discv4Host {
   constructor(private readonly deps: Discv4HostDeps) {
     const local = deps.socket.local;
     const enr = createEnr({ privateKey: deps.privateKey, ...udpFields(local) });
-    this.engine = new Discv4Engine({ privateKey: deps.privateKey, enr, endpoint: { ip: local.ip, udp: local.port, tcp: 0 }, random: secureRandom, requestTimeoutMs: REQUEST_TIMEOUT_MS, packetSeq: deps.packetSeq });
+    this.engine = new Discv4Engine({ privateKey: deps.privateKey, enr, endpoint: { ip: local.ip, udp: local.port, tcp: 0 }, random: secureRandom, requestTimeoutMs: REQUEST_TIMEOUT_MS, epochOffsetMs: deps.epochOffsetMs, packetSeq: deps.packetSeq });
     this.driver = new EngineDriver(this.engine, { datagram: deps.socket }, deps.clock);
     this.driver.listen({
       record: (r) => deps.record(r, r.direction === 'out' && deps.tagHeld(r.raw, r.seq)),

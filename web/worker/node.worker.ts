@@ -275,6 +275,7 @@ function discv4Host(): Promise<Discv4Host | undefined> {
         privateKey: key,
         socket: new GatedSocket(sock, gate, 'discv4'),
         clock: clock.now,
+        epochOffsetMs: Date.now() - clock.now(),
         packetSeq: nextPacketSeq,
         tagHeld: (bytes, seq) => gate.isHolding && gate.tag(bytes, seq),
         record: (r, held) => {
