@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { parseHex, shortHex, toHex, utf8 } from '../../shared/bytes.ts';
 import { logDistance } from '../../shared/kademlia/distance.ts';
-import { isValidPrivateKey, randomPrivateKey } from '../../shared/crypto/secp256k1.ts';
+import { randomPrivateKey } from '../../shared/crypto/secp256k1.ts';
 import { createEnr, encodeEnrText, udpFields, enrToEnode, parseEnrText, dissectEnr, type Enr } from '../../shared/enr/index.ts';
 import { parseTarget } from '../../shared/discv5/contact.ts';
 import { Discv5Driver, type RequestOutcome } from '../../shared/discv5/driver.ts';
@@ -18,6 +18,7 @@ import { printPacket, printTrace, stdoutPrinter, type Printer } from './format.t
 import { btcCommand, BTC_USAGE } from './commands/btc.ts';
 import { discv4Command, DISCV4_USAGE } from './commands/discv4.ts';
 import { intOption, UsageError } from './usage.ts';
+import { listenKeyAndSocket } from './listen-socket.ts';
 
 
 const USAGE = `usage: handshake-lab <command>
@@ -256,15 +257,7 @@ async function lookup(out: Printer, boot: Enr, targetId: Uint8Array, timing: Tim
 const quiet: Printer = { json: true, line: () => undefined, object: () => undefined };
 
 async function listen(out: Printer, ip: string, port: number, keyHex: string | undefined, timing: Timing): Promise<number> {
-  let privateKey: Uint8Array;
-  if (keyHex !== undefined) {
-    const k = parseHex(keyHex);
-    if (!k || !isValidPrivateKey(k)) throw new UsageError('bad --key: 64 hex digits of a valid secp256k1 private key');
-    privateKey = k;
-  } else privateKey = randomPrivateKey(secureRandom);
-  const socket = await nodeDatagramTransport.openDatagram({ ip, port }).catch((e: Error) => {
-    throw new UsageError(`cannot listen on ${ip}:${port}: ${e.message}`);
-  });
+  const { privateKey, socket } = await listenKeyAndSocket(ip, port, keyHex);
   const enr = createEnr({ privateKey, ...udpFields(socket.local) });
   const driver = new Discv5Driver(new Discv5Node({ privateKey, enr, ...timing }), socket);
   if (out.json) out.object({ type: 'listening', enr: encodeEnrText(enr), nodeId: enr.nodeId, address: endpointKey(socket.local) });

@@ -1,21 +1,15 @@
-// A discv4 peer the user names: an enode URL or an `enr:` record, as a node with its UDP
-// endpoint and RLPx port (CLI and page share this). Errors explain what is wrong.
-import { err, ok, type Result } from '../errors.ts';
-import { parseEnode, parseEnrText, udpEndpoint, tcpEndpoint, type Enr } from '../enr/index.ts';
+// A discv4 peer the user names: an enode URL or an `enr:` record, as discv5's parseTarget reads
+// it, plus the RLPx (TCP) port an execution node also serves (CLI and page share this).
+import { parseTarget } from '../discv5/contact.ts';
+import { ok, type Result } from '../errors.ts';
+import { parseEnode, tcpEndpoint, type Enr } from '../enr/index.ts';
 import type { Discv4Node } from './node.ts';
 
 export function parseDiscv4Target(text: string): Result<Discv4Node & { enr?: Enr }> {
-  const s = text.trim();
-  if (s.startsWith('enode://')) {
-    const e = parseEnode(s);
-    if (!e.ok) return e;
-    if (!e.value.udp) return err('bad-value', 'udp', 'the enode URL has no UDP port');
-    return ok({ nodeId: e.value.nodeId, publicKey: e.value.publicKey, ip: e.value.ip, udp: e.value.udp, tcp: e.value.tcp });
-  }
-  if (!s.startsWith('enr:')) return err('bad-value', 'target', 'expected an enode URL ("enode://…") or an ENR ("enr:…")');
-  const r = parseEnrText(s);
+  const r = parseTarget(text);
   if (!r.ok) return r;
-  const udp = udpEndpoint(r.value);
-  if (!udp) return err('bad-value', 'udp', 'the record has no IP address with a UDP port: there is nowhere to send to');
-  return ok({ nodeId: r.value.nodeId, publicKey: r.value.publicKey, ip: udp.ip, udp: udp.port, tcp: tcpEndpoint(r.value)?.port ?? 0, enr: r.value });
+  const { nodeId, publicKey, endpoint, enr } = r.value;
+  const e = enr ? undefined : parseEnode(text);
+  const tcp = enr ? (tcpEndpoint(enr)?.port ?? 0) : e?.ok ? e.value.tcp : 0;
+  return ok({ nodeId, publicKey, ip: endpoint.ip, udp: endpoint.port, tcp, ...(enr ? { enr } : {}) });
 }

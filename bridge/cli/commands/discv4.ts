@@ -2,7 +2,7 @@
 // go-ethereum's `devp2p discv4 …`): ping, requestenr, findnode, lookup, and listen for the
 // recipient role. Every packet is printed decoded, with the sender recovered from its signature.
 import { parseHex, shortHex, toHex } from '../../../shared/bytes.ts';
-import { isValidPrivateKey, randomPrivateKey } from '../../../shared/crypto/secp256k1.ts';
+import { randomPrivateKey } from '../../../shared/crypto/secp256k1.ts';
 import { createEnr, encodeEnrText, formatEnode, udpFields } from '../../../shared/enr/index.ts';
 import { parseDiscv4Target } from '../../../shared/discv4/contact.ts';
 import { dissectDiscv4 } from '../../../shared/discv4/dissect-packet.ts';
@@ -18,6 +18,7 @@ import { endpointKey, type DatagramSocket } from '../../../shared/transport.ts';
 import { nodeDatagramTransport } from '../../node-transport.ts';
 import type { Printer } from '../format.ts';
 import { intOption, UsageError } from '../usage.ts';
+import { listenKeyAndSocket } from '../listen-socket.ts';
 
 export const DISCV4_USAGE = `  discv4 ping <enode|enr> [--json]                 PING, and the PONG that proves the endpoint
   discv4 requestenr <enode|enr> [--json]           bond, then ENRRequest (EIP-868)
@@ -200,15 +201,7 @@ async function lookup(out: Printer, boot: Discv4Node, key: Uint8Array, timing: T
 }
 
 async function listen(out: Printer, ip: string, port: number, keyHex: string | undefined, timing: Timing): Promise<number> {
-  let privateKey: Uint8Array;
-  if (keyHex !== undefined) {
-    const k = parseHex(keyHex);
-    if (!k || !isValidPrivateKey(k)) throw new UsageError('bad --key: 64 hex digits of a valid secp256k1 private key');
-    privateKey = k;
-  } else privateKey = randomPrivateKey(secureRandom);
-  const socket = await nodeDatagramTransport.openDatagram({ ip, port }).catch((e: Error) => {
-    throw new UsageError(`cannot listen on ${ip}:${port}: ${e.message}`);
-  });
+  const { privateKey, socket } = await listenKeyAndSocket(ip, port, keyHex);
   const driver = driverOn(out, socket, privateKey, timing, true);
   const me = driver.engine;
   const enode = formatEnode({ publicKey: me.publicKey, nodeId: me.nodeId, ip: socket.local.ip, tcp: 0, udp: socket.local.port });
