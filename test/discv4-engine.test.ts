@@ -198,4 +198,17 @@ describe('discv4 engine: lookup on the shared Kademlia code', () => {
     const truth = [boot, ...others].map((p) => p.node.nodeId).sort((x, y) => compareDistance(target, x, y)).slice(0, k).map(toHex);
     expect(done.event.closest.map((n) => toHex(n.nodeId))).toEqual(truth);
   });
+
+  it('a lookup whose query meets a FINDNODE already in flight to that node still ends', () => {
+    const a = makeV4Peer(400, 33000);
+    const b = makeV4Peer(401, 33001);
+    const wire = new V4Wire([a, b]);
+    wire.command(a, { type: 'findnode', to: b.node, target: wireKey(b.node.publicKey), requestId: 1 });
+    wire.command(a, { type: 'lookup', lookupId: 7, target: wireKey(b.node.publicKey), seeds: [b.node] });
+    const failed = v4Events(a, 'lookup').find((e) => e.event.type === 'failed');
+    expect(failed?.event.type === 'failed' && failed.event.reason).toMatch(/already waiting/);
+    expect(v4Events(a, 'lookup').some((e) => e.lookupId === 7 && e.event.type === 'done')).toBe(true);
+    wire.run();
+    expect(v4Events(a, 'response')[0].kind).toBe('findnode');
+  });
 });

@@ -202,7 +202,10 @@ export class Discv4Engine implements Engine<Discv4Command, Discv4Event> {
     const key = toHex(to.nodeId);
     // NEIGHBORS name no request: one FINDNODE per node at a time, or answers could not be told apart.
     if (kind === 'findnode' && [...this.jobs.values()].some((j) => j.kind === 'findnode' && j.key === key)) {
-      if (extra.requestId !== undefined) this.emit({ type: 'failure', requestId: extra.requestId, reason: 'a FINDNODE to this node is already waiting for its answer' });
+      const reason = 'a FINDNODE to this node is already waiting for its answer';
+      if (extra.requestId !== undefined) this.emit({ type: 'failure', requestId: extra.requestId, reason });
+      // A lookup's query must end too, or the lookup would wait for it for ever.
+      if (extra.lookupId !== undefined) this.lookupAnswered(extra.lookupId, to, undefined, reason, now);
       return;
     }
     const job: Job = { id: this.nextJob++, kind, to, key, ...extra, startedAt: now, phase: 'ping', deadline: now, attempts: 0, bonded: false, nodes: [], seen: new Set(), packets: 0, rejectedNodes: 0 };
@@ -247,7 +250,7 @@ export class Discv4Engine implements Engine<Discv4Command, Discv4Event> {
     this.jobs.delete(job.id);
     job.phase = 'done';
     const rttMs = now - job.startedAt;
-    if (job.lookupId !== undefined) return this.lookupAnswered(job, result.ok ? job.nodes : undefined, result.ok ? '' : result.reason, now);
+    if (job.lookupId !== undefined) return this.lookupAnswered(job.lookupId, job.to, result.ok ? job.nodes : undefined, result.ok ? '' : result.reason, now);
     if (job.requestId === undefined) return;
     if (!result.ok) return this.emit({ type: 'failure', requestId: job.requestId, reason: result.reason });
     const base = { type: 'response' as const, requestId: job.requestId, rttMs, bonded: job.bonded };
@@ -273,12 +276,12 @@ export class Discv4Engine implements Engine<Discv4Command, Discv4Event> {
     for (const q of queries) this.startJob('findnode', q.node, now, { lookupId, target: run.targetKey });
   }
 
-  private lookupAnswered(job: Job, nodes: Discv4Node[] | undefined, reason: string, now: number): void {
-    const run = this.lookups.get(job.lookupId!);
+  private lookupAnswered(lookupId: number, from: Discv4Node, nodes: Discv4Node[] | undefined, reason: string, now: number): void {
+    const run = this.lookups.get(lookupId);
     if (!run) return;
-    const events = nodes ? run.lookup.onNodes(job.to.nodeId, nodes) : run.lookup.onFailure(job.to.nodeId, reason);
-    this.lookupEvents(job.lookupId!, run, events);
-    this.pump(job.lookupId!, now);
+    const events = nodes ? run.lookup.onNodes(from.nodeId, nodes) : run.lookup.onFailure(from.nodeId, reason);
+    this.lookupEvents(lookupId, run, events);
+    this.pump(lookupId, now);
   }
 
   private lookupEvents(lookupId: number, run: LookupRun, events: LookupEvent<Discv4Node>[]): void {
