@@ -524,7 +524,7 @@ function recoverTrace(p: Discv4Packet, seq: number): TraceRecord {
       { name: 'v', hex: hexOf(sig.subarray(64)) },
     ],
     outputs: [
-      { name: 'public-key', hex: hexOf(wireKey(p.publicKey)), note: '64 bytes x ‖ y' },
+      { name: 'public-key', hex: hexOf(p.wireKey), note: '64 bytes x ‖ y' },
       { name: 'node-id', hex: peer, note: 'keccak256(public-key)' },
     ],
     ok: true,

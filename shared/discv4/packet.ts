@@ -64,6 +64,8 @@ export interface Discv4Packet extends PacketParts {
   signingHash: Uint8Array;
   /** The sender's key recovered from the signature (33 bytes, compressed). */
   publicKey: Uint8Array;
+  /** The same key as recovered: x ‖ y, 64 bytes (the form discv4 names nodes by). */
+  wireKey: Uint8Array;
   /** keccak256 of the sender's uncompressed key x ‖ y. */
   nodeId: Uint8Array;
   message: Discv4Message;
@@ -168,7 +170,8 @@ export function decodePacket(raw: Uint8Array, options: DecodeOptions = {}): Resu
     const signingHash = keccak256(raw.subarray(HEADER_SIZE - 1));
     const full = recoverPublicKey(p.signature, signingHash, false);
     if (!full) fail('bad-signature', 'signature', 'no public key recovers from this signature');
-    return { ...p, type: p.type, raw, signingHash, publicKey: convertPublicKey(full, true), nodeId: keccak256(full.subarray(1)), message };
+    const xy = full.subarray(1);
+    return { ...p, type: p.type, raw, signingHash, publicKey: convertPublicKey(full, true), wireKey: xy, nodeId: keccak256(xy), message };
   });
 }
 
