@@ -73,14 +73,26 @@ async function oursPings(to: Discv4Node): Promise<number> {
   }
 }
 
-/** A fresh ethereumjs DPT pings the node. Returns ms from PING to PONG. */
+/** A UDP port free on loopback now (the DPT binds it next: its PING must name its own port, as ours does). */
+async function freeUdpPort(): Promise<number> {
+  const s = await nodeDatagramTransport.openDatagram({ ip: '127.0.0.1', port: 0 });
+  const port = s.local.port;
+  s.close();
+  return port;
+}
+
+/**
+ * A fresh ethereumjs DPT pings the node. Returns ms from PING to PONG. Its PING names its UDP port
+ * in `from`, as ours does, so the target treats both alike (it pings such a sender back 100 ms later).
+ */
 async function ethereumjsPings(to: Discv4Node): Promise<number> {
   const privateKey = randomPrivateKey(secureRandom);
-  const dpt = new DPT(privateKey, { endpoint: { address: '127.0.0.1', udpPort: null, tcpPort: null }, shouldFindNeighbours: false, refreshInterval: 3_600_000, timeout: PING_LIMIT_MS, common: new Common({ chain: Mainnet, hardfork: Hardfork.Prague }) });
+  const port = await freeUdpPort();
+  const dpt = new DPT(privateKey, { endpoint: { address: '127.0.0.1', udpPort: port, tcpPort: null }, shouldFindNeighbours: false, refreshInterval: 3_600_000, timeout: PING_LIMIT_MS, common: new Common({ chain: Mainnet, hardfork: Hardfork.Prague }) });
   dpt.events.on('error', () => {});
   await new Promise<void>((resolve) => {
     dpt.events.once('listening', () => resolve());
-    dpt.bind(0, '127.0.0.1');
+    dpt.bind(port, '127.0.0.1');
   });
   try {
     const server = (dpt as unknown as { _server: DptServer })._server;

@@ -57,6 +57,9 @@ describe('discv4 in the playground', () => {
     // ethereumjs pings back (it checks us in turn) and gets our PONG.
     await expect.poll(() => rows(page), { timeout: 10_000 }).toEqual(expect.arrayContaining(['out:PING', 'in:PONG', 'in:PING', 'out:PONG']));
     expect((await rows(page))[0]).toBe('out:PING');
+    // The bond, in the lab node's name: both endpoint proofs.
+    await contains(page.locator('.timeline'), `endpoint proof: ${elLab[0].name} answered your PING`);
+    await contains(page.locator('.timeline'), `${elLab[0].name} pinged you and got your PONG`);
     await page.locator('.timeline [data-protocol=discv4][data-kind=PING]').first().click();
     const right = page.locator('.right');
     for (const f of ['hash', 'signature', 'packet-type', 'packet-data']) await contains(right, f);

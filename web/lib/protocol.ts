@@ -151,4 +151,5 @@ export type FromWorker =
   /** The discv4 routing table after a change, bucket by bucket (nearest first). */
   | { type: 'discv4-table'; buckets: { distance: number; nodes: Discv4NodeInfo[] }[] }
   | { type: 'discv4-lookup'; lookupId: number; target: string; event: 'queried' | 'answered' | 'failed' | 'done'; node?: string; newNodes?: number; closest?: { nodeId: string; distance: number }[] }
+  /** `{peer}` in the text stands for the node `lane` names (the page knows its name). */
   | { type: 'discv4-note'; level: 'error' | 'info' | 'ok'; text: string; at: number; lane?: string };

@@ -3,12 +3,14 @@
 // running lookup, and the last answer. Session state (packets, notes, trace) stays in Playground.
 import { toHex } from '../../shared/bytes.ts';
 import { parseDiscv4Target } from '../../shared/discv4/contact.ts';
+import { formatEnode } from '../../shared/enr/index.ts';
 import type { ExecutionLabPeer } from '../../shared/lab.ts';
 import type { Endpoint } from '../../shared/transport.ts';
 import type { CommandOutcome, Discv4Action, Discv4NodeInfo, FromWorker, ToWorker } from '../lib/protocol.ts';
 import type { LookupProgress, TableBucket } from './discv5.svelte.ts';
 
-export type Discv4Target = { ok: true; text: string; name: string; labPeer?: ExecutionLabPeer } | { ok: false; reason: string };
+/** text: what the worker parses; enode: the node as an enode URL (what RLPx dials). */
+export type Discv4Target = { ok: true; text: string; enode: string; name: string; labPeer?: ExecutionLabPeer } | { ok: false; reason: string };
 
 export interface Discv4Result {
   action: Discv4Action | 'pinged-by';
@@ -48,12 +50,12 @@ export class Discv4State {
     if (this.choice.startsWith('lab:')) {
       const p = this.lab.find((l) => `lab:${l.name}` === this.choice);
       if (!p) return { ok: false, reason: 'choose a lab execution node or paste an enode' };
-      return { ok: true, text: p.enode, name: p.name, labPeer: p };
+      return { ok: true, text: p.enode, enode: p.enode, name: p.name, labPeer: p };
     }
     const text = this.customText.trim();
     if (!text) return { ok: false, reason: 'paste an enode URL (enode://…) or an ENR (enr:…) first' };
     const r = parseDiscv4Target(text);
-    return r.ok ? { ok: true, text, name: `node ${toHex(r.value.nodeId).slice(0, 6)}` } : { ok: false, reason: r.error.reason };
+    return r.ok ? { ok: true, text, enode: formatEnode({ ...r.value, tcp: r.value.tcp }), name: `node ${toHex(r.value.nodeId).slice(0, 6)}` } : { ok: false, reason: r.error.reason };
   });
 
   private nextId = 0;

@@ -304,7 +304,7 @@ export class Playground {
           this.discv4.onWorker(m);
           break;
         case 'discv4-note':
-          this.note(m.level, m.text, m.at, m.lane);
+          this.note(m.level, m.text.replace('{peer}', this.nameOf(m.lane)), m.at, m.lane);
           break;
         case 'btc-listening':
           this.listenWaiters.get(m.id)?.(m);

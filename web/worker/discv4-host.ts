@@ -123,7 +123,7 @@ export class Discv4Host {
         break;
       }
       case 'bond':
-        this.deps.post({ type: 'discv4-note', level: 'ok', text: e.direction === 'verified' ? `endpoint proof: node ${e.nodeId.slice(0, 8)}… answered your PING at ${endpointKey(e.endpoint)} — your node answers its FINDNODE for 12 h` : `node ${e.nodeId.slice(0, 8)}… pinged you and got your PONG — it may now ask you FINDNODE`, at, lane: e.nodeId });
+        this.deps.post({ type: 'discv4-note', level: 'ok', text: e.direction === 'verified' ? `endpoint proof: {peer} answered your PING at ${endpointKey(e.endpoint)} — your node answers its FINDNODE for 12 h` : '{peer} pinged you and got your PONG — it may now ask you FINDNODE', at, lane: e.nodeId });
         this.postTable();
         break;
       case 'table':
