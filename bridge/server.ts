@@ -23,6 +23,7 @@ import { CloseCode, type SessionStats, TunnelSession } from './session.ts';
 import { isWildcard } from './node-transport.ts';
 import { type LabPing, labPingHandler, serveJsonPost } from './lab-ping.ts';
 import { labConnectHandler } from './lab-connect.ts';
+import { labPingV4Handler } from './lab-ping-v4.ts';
 import type { ExecutionLab } from './lab-execution.ts';
 import type { BitcoinLab } from './lab-bitcoin.ts';
 import { ExpectedInbound } from './inbound.ts';
@@ -93,6 +94,7 @@ function routeOf(url: URL | undefined): string {
     case '/tunnel':
     case '/lab.json':
     case '/lab/ping':
+    case '/lab/ping-v4':
     case '/lab/connect':
       return url.pathname;
     default:
@@ -123,7 +125,7 @@ export interface StartBridgeDeps {
   labPing?: LabPing;
   /** POST /lab/connect: a Bitcoin lab node dials a page's own TCP listener. */
   bitcoinLab?: BitcoinLab;
-  /** POST /lab/connect: an execution lab node dials a page's own TCP listener (RLPx). */
+  /** POST /lab/connect (RLPx: an execution lab node dials a page's own TCP listener) and /lab/ping-v4 (it pings a page's own discv4 socket). */
   executionLab?: ExecutionLab;
   /** A workshop room on /room, the teacher's page holding this secret. */
   room?: { teacherToken: string };
@@ -170,6 +172,7 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
   // Lab dials the bridge starts towards a page's TCP listener: the only inbound connections a listener takes.
   const inbound = new ExpectedInbound();
   const connectHandler = (deps.bitcoinLab || deps.executionLab) && labConnectHandler({ ...(deps.bitcoinLab ? { bitcoin: deps.bitcoinLab } : {}), ...(deps.executionLab ? { execution: deps.executionLab } : {}) }, inbound, (e: Endpoint) => peers.hasKind('tcp', 'tunnel', e));
+  const pingV4Handler = deps.executionLab && labPingV4Handler(deps.executionLab, (e: Endpoint) => peers.hasKind('udp', 'tunnel', e));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -235,12 +238,16 @@ export async function startBridge(partial: Partial<BridgeOptions> = {}, deps: St
     };
     if (!hostOk(req)) return deny(403, 'forbidden host');
     if (!url) return deny(400, 'bad request');
-    if (url.pathname === '/lab/ping' || url.pathname === '/lab/connect') {
+    if (url.pathname === '/lab/ping' || url.pathname === '/lab/connect' || url.pathname === '/lab/ping-v4') {
       // Token and the page's own Origin, like the upgrade; the target must be one of this bridge's tunnel sockets.
       if (!tokenOk(url) || !originOk(req, true)) return deny(403, 'forbidden');
       if (url.pathname === '/lab/ping') {
         if (!deps.labPing) return deny(404, 'no lab running');
         return serveJsonPost(req, res, SECURITY_HEADERS, labPingHandler(deps.labPing, (e: Endpoint) => peers.hasKind('udp', 'tunnel', e)));
+      }
+      if (url.pathname === '/lab/ping-v4') {
+        if (!pingV4Handler) return deny(404, 'no execution lab running');
+        return serveJsonPost(req, res, SECURITY_HEADERS, pingV4Handler);
       }
       if (!connectHandler) return deny(404, 'no Bitcoin lab running');
       return serveJsonPost(req, res, SECURITY_HEADERS, connectHandler);

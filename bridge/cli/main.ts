@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { parseHex, shortHex, toHex, utf8 } from '../../shared/bytes.ts';
 import { logDistance } from '../../shared/kademlia/distance.ts';
-import { isValidPrivateKey, randomPrivateKey } from '../../shared/crypto/secp256k1.ts';
+import { randomPrivateKey } from '../../shared/crypto/secp256k1.ts';
 import { createEnr, encodeEnrText, udpFields, enrToEnode, parseEnrText, dissectEnr, type Enr } from '../../shared/enr/index.ts';
 import { parseTarget } from '../../shared/discv5/contact.ts';
 import { Discv5Driver, type RequestOutcome } from '../../shared/discv5/driver.ts';
@@ -18,7 +18,9 @@ import { printPacket, printTrace, stdoutPrinter, type Printer } from './format.t
 import { btcCommand, BTC_USAGE } from './commands/btc.ts';
 import { libp2pCommand, LIBP2P_USAGE } from './commands/libp2p.ts';
 import { rlpxCommand, RLPX_USAGE } from './commands/rlpx.ts';
+import { discv4Command, DISCV4_USAGE } from './commands/discv4.ts';
 import { intOption, UsageError } from './usage.ts';
+import { listenKeyAndSocket } from './listen-socket.ts';
 
 
 const USAGE = `usage: handshake-lab <command>
@@ -30,6 +32,7 @@ const USAGE = `usage: handshake-lab <command>
   discv5 listen [--ip A] [--port N] [--key hex] [--json]
   discv5 test <enr|enode> [--only Name,…] [--listen1 A] [--listen2 B] [--bystander-wait ms] [--json]
                                                    go-ethereum's 7 conformance scenarios against a node
+${DISCV4_USAGE}
 ${BTC_USAGE}
 ${LIBP2P_USAGE}
 ${RLPX_USAGE}
@@ -69,6 +72,7 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'libp2p') return libp2pCommand(out, [sub, ...rest].filter((a) => a !== undefined), values);
   if (cmd === 'btc') return btcCommand(out, [sub, ...rest].filter((a) => a !== undefined), values);
   if (cmd === 'rlpx') return rlpxCommand(out, [sub, ...rest].filter((a) => a !== undefined), values);
+  if (cmd === 'discv4') return discv4Command(out, [sub, ...rest].filter((a) => a !== undefined), values);
   if (cmd !== 'discv5') throw new UsageError(`unknown command "${cmd}"`);
   const timing = { requestTimeoutMs: intOption(values.timeout, 'timeout', 2000, 50, 600_000), retries: intOption(values.retries, 'retries', 2, 0, 10) };
   switch (sub) {
@@ -260,15 +264,7 @@ async function lookup(out: Printer, boot: Enr, targetId: Uint8Array, timing: Tim
 const quiet: Printer = { json: true, line: () => undefined, object: () => undefined };
 
 async function listen(out: Printer, ip: string, port: number, keyHex: string | undefined, timing: Timing): Promise<number> {
-  let privateKey: Uint8Array;
-  if (keyHex !== undefined) {
-    const k = parseHex(keyHex);
-    if (!k || !isValidPrivateKey(k)) throw new UsageError('bad --key: 64 hex digits of a valid secp256k1 private key');
-    privateKey = k;
-  } else privateKey = randomPrivateKey(secureRandom);
-  const socket = await nodeDatagramTransport.openDatagram({ ip, port }).catch((e: Error) => {
-    throw new UsageError(`cannot listen on ${ip}:${port}: ${e.message}`);
-  });
+  const { privateKey, socket } = await listenKeyAndSocket(ip, port, keyHex);
   const enr = createEnr({ privateKey, ...udpFields(socket.local) });
   const driver = new Discv5Driver(new Discv5Node({ privateKey, enr, ...timing }), socket);
   if (out.json) out.object({ type: 'listening', enr: encodeEnrText(enr), nodeId: enr.nodeId, address: endpointKey(socket.local) });

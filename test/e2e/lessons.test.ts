@@ -134,6 +134,14 @@ describe('lessons', () => {
     expect(steps).toEqual(['choose', 'connect', 'auth', 'nonce', 'status', 'forkid', 'keys']);
   }, 90_000);
 
+  it('discv4 has its own lesson, followed the same way', async () => {
+    const page = await openPage();
+    await page.getByTestId('lessons-button').click();
+    await page.locator('[data-lesson-id="discv4-first-bond"]').click();
+    const steps = await followLesson(page, 'lesson-discv4');
+    expect(steps).toEqual(['choose', 'ping', 'pong', 'ping-hash', 'findnode', 'keys']);
+  }, 90_000);
+
   it('libp2p has its own lesson, followed the same way', async () => {
     const page = await openPage();
     await page.getByTestId('lessons-button').click();

@@ -10,6 +10,7 @@ export const lazy = {
   bitcoinPanel: () => import('../protocols/BitcoinPanel.svelte'),
   rlpxPanel: () => import('../protocols/RlpxPanel.svelte'),
   libp2pPanel: () => import('../protocols/Libp2pPanel.svelte'),
+  discv4Panel: () => import('../protocols/Discv4Panel.svelte'),
   lessonPanel: () => import('../components/LessonPanel.svelte'),
   glossaryPage: () => import('../components/GlossaryPage.svelte'),
   printView: () => import('../components/PrintView.svelte'),

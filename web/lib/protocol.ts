@@ -75,7 +75,21 @@ export type ToWorker =
   /** RLPx with an execution node (enode or ENR text): Hello then Status (or Ping). */
   | { type: 'rlpx-handshake'; id: number; target: string; goal: 'ping' | 'status'; network: string }
   /** Open (or re-aim) the page's one TCP listener for RLPx; the answer is 'btc-listening' (the same listener). */
-  | { type: 'rlpx-listen'; id: number; network: string };
+  | { type: 'rlpx-listen'; id: number; network: string }
+  /** discv4 with a node (enode:// or enr: text); lookup's targetKey: 128 hex digits, random when absent. */
+  | { type: 'discv4'; id: number; action: Discv4Action; target: string; targetKey?: string }
+  /** Open the page's discv4 socket on the bridge (once): the answer is 'discv4-identity'. */
+  | { type: 'discv4-open' };
+
+export type Discv4Action = 'ping' | 'findnode' | 'requestenr' | 'lookup';
+
+/** A discv4 node as the page lists it (routing table, NEIGHBORS answers). */
+export interface Discv4NodeInfo {
+  nodeId: string;
+  enode: string;
+  endpoint: string;
+  verified: boolean;
+}
 
 /** How a conformance run is going, as the worker tells it. */
 export type ConformanceUpdate =
@@ -152,4 +166,12 @@ export type FromWorker =
   | { type: 'scenarios'; list: { name: string; checks: string }[] }
   | { type: 'result'; id: number; outcome: CommandOutcome }
   | { type: 'conformance'; update: ConformanceUpdate; at: number }
-  | { type: 'replay'; replay: ReplayInfo };
+  | { type: 'replay'; replay: ReplayInfo }
+  /** The page's discv4 socket on the bridge and the enode it answers as. */
+  | { type: 'discv4-identity'; local?: Endpoint; enode?: string; error?: string }
+  | { type: 'discv4-result'; id: number; outcome: CommandOutcome; nodes?: Discv4NodeInfo[] }
+  /** The discv4 routing table after a change, bucket by bucket (nearest first). */
+  | { type: 'discv4-table'; buckets: { distance: number; nodes: Discv4NodeInfo[] }[] }
+  | { type: 'discv4-lookup'; lookupId: number; target: string; event: 'queried' | 'answered' | 'failed' | 'done'; node?: string; newNodes?: number; closest?: { nodeId: string; distance: number }[] }
+  /** `{peer}` in the text stands for the node `lane` names (the page knows its name). */
+  | { type: 'discv4-note'; level: 'error' | 'info' | 'ok'; text: string; at: number; lane?: string };

@@ -1,6 +1,7 @@
 // The protocol registry: protocol id → how the page shows its records. Generic views ask
 // here; adding a protocol adds a module and a line below, never a branch in a view.
 import { bitcoinView } from './bitcoin.ts';
+import { discv4View } from './discv4.ts';
 import { discv5View } from './discv5.ts';
 import { libp2pView } from './libp2p.ts';
 import { rlpxView } from './rlpx.ts';
@@ -11,6 +12,7 @@ export const PROTOCOLS: Record<string, ProtocolView> = {
   bitcoin: bitcoinView,
   libp2p: libp2pView,
   rlpx: rlpxView,
+  discv4: discv4View,
 };
 
 export type ProtocolId = keyof typeof PROTOCOLS;

@@ -3,7 +3,7 @@
 import { fromHex, toHex } from '../../shared/bytes.ts';
 import { publicKey64, publicKeyOf } from '../../shared/crypto/secp256k1.ts';
 import { logDistance } from '../../shared/kademlia/distance.ts';
-import { viewOf } from '../protocols/registry.ts';
+import { isProtocolId, viewOf, type ProtocolId } from '../protocols/registry.ts';
 import type { Dissection } from '../../shared/dissect.ts';
 import { dissectEnr, parseEnrText, type Enr } from '../../shared/enr/index.ts';
 import { secureRandom } from '../../shared/random.ts';
@@ -20,6 +20,7 @@ import type { BitcoinLabPeer, Discv5LabPeer as LabPeer, ExecutionLabPeer, LabPee
 import { BitcoinState } from './bitcoin.svelte.ts';
 import { Libp2pState } from './libp2p.svelte.ts';
 import { RlpxState } from './rlpx.svelte.ts';
+import { Discv4State } from './discv4.svelte.ts';
 import { Discv5State, type LookupProgress } from './discv5.svelte.ts';
 export type { LookupProgress, TableBucket } from './discv5.svelte.ts';
 
@@ -49,8 +50,6 @@ export interface SessionView {
   vectors?: Map<number, NonNullable<ReplayPacketInfo['vector']>>;
 }
 
-/** The protocols the side panel can act with. */
-export type ProtocolChoice = 'discv5' | 'bitcoin' | 'rlpx' | 'libp2p';
 
 export type ActionName = 'ping' | 'findnode' | 'talkreq' | 'drop' | 'lookup' | 'inbound' | 'handshake' | 'connect-in' | 'dial';
 
@@ -156,13 +155,15 @@ export class Playground {
 
   // ---------------------------------------------------------------- protocols
   /** The protocol the side panel acts with; every protocol's records share the one timeline. */
-  protocol = $state<ProtocolChoice>('discv5');
+  protocol = $state<ProtocolId>('discv5');
   /** Bitcoin's own choices (targets, network, the page's listener). */
   readonly bitcoin = new BitcoinState();
   /** RLPx's own choices (execution node, goal, chain, the page's listener). */
   readonly rlpx = new RlpxState();
   /** libp2p's own choices (lab node or pasted multiaddr / ENR). */
   readonly libp2p = new Libp2pState();
+  /** discv4's choices, its socket, routing table, lookup and answers. */
+  readonly discv4 = new Discv4State({ post: (m) => this.post(m), connected: () => this.connected, token: () => this.token, toLive: () => void (this.view !== 'live' && (this.view = 'live')) });
   private readonly index = new Map<number, number>();
   private readonly endpointIds = new Map<string, string>();
   private noteId = 0;
@@ -214,6 +215,7 @@ export class Playground {
       this.bitcoin.setLab((body.peers ?? []).filter((p): p is BitcoinLabPeer => p.protocol === 'bitcoin' && typeof p.ip === 'string' && Number.isInteger(p.tcp)));
       this.libp2p.setLab((body.peers ?? []).filter((p): p is Libp2pLabPeer => p.protocol === 'libp2p' && typeof p.multiaddr === 'string' && Number.isInteger(p.tcp)));
       this.rlpx.setLab((body.peers ?? []).filter((p): p is ExecutionLabPeer => p.protocol === 'execution' && typeof p.enode === 'string' && Number.isInteger(p.tcp)));
+      this.discv4.setLab((body.peers ?? []).filter((p): p is ExecutionLabPeer => p.protocol === 'execution' && typeof p.enode === 'string' && typeof p.nodeId === 'string'));
     } catch (e) {
       this.discv5.labError = `could not load the lab list: ${(e as Error).message}`;
       if (!this.discv5.choice) this.discv5.choice = 'custom';
@@ -323,6 +325,15 @@ export class Playground {
           break;
         case 'scenarios':
           this.scenarioList = m.list.map((x) => ({ name: x.name, checks: x.checks, status: 'waiting', steps: [] }));
+          break;
+        case 'discv4-identity':
+        case 'discv4-result':
+        case 'discv4-table':
+        case 'discv4-lookup':
+          this.discv4.onWorker(m);
+          break;
+        case 'discv4-note':
+          this.note(m.level, m.text.replace('{peer}', this.nameOf(m.lane)), m.at, m.lane);
           break;
         case 'btc-listening':
           this.listenWaiters.get(m.id)?.(m);
@@ -453,6 +464,8 @@ export class Playground {
     if (id && this.identity && id === this.identity.nodeId) return 'you';
     const lab = id ? this.discv5.lab.find((p) => p.nodeId === id) : endpoint ? this.discv5.lab.find((p) => p.ip === endpoint.ip && p.udp === endpoint.port) : undefined;
     if (lab) return lab.name;
+    const el = id ? this.discv4.labName(id) : undefined;
+    if (el) return el;
     if (id) return `node ${id.slice(0, 6)}`;
     return endpoint ? endpointKey(endpoint) : '?';
   }
@@ -681,9 +694,12 @@ export class Playground {
     this.p2pDial();
   }
 
-  setProtocol(p: ProtocolChoice): void {
+  setProtocol(p: ProtocolId): void {
     this.protocol = p;
     this.result = undefined;
+    if (p === 'discv4' && this.connected) this.post({ type: 'discv4-open' });
+    // discv4 hands a node over to RLPx in one click, as an execution client dials what it discovered.
+    this.discv4.openRlpx = (enode) => void this.openRlpxTo(enode);
   }
 
   // ---------------------------------------------------------------- RLPx actions

@@ -26,6 +26,7 @@ import type { Libp2pRecord } from '../../shared/libp2p/engine.ts';
 import type { RlpxHost } from './rlpx-host.ts';
 import type { RlpxRecord } from '../../shared/rlpx/engine.ts';
 import { isChainName, type ChainName } from '../../shared/eth/chains.ts';
+import type { Discv4Host } from './discv4-host.ts';
 
 interface WorkerScope {
   postMessage(m: FromWorker | { type: 'batch'; items: FromWorker[] }): void;
@@ -54,6 +55,8 @@ let udp: GatedSocket | undefined;
 let btc: BitcoinHost | undefined;
 let btcListener: StreamListener | undefined;
 let p2p: Libp2pHost | undefined;
+let v4: Discv4Host | undefined;
+let v4Opening: Promise<Discv4Host | undefined> | undefined;
 /** The network an accepted peer is greeted on (the page's choice when it opened the listener). */
 let listenNetwork: NetworkName = 'regtest';
 let rlpx: RlpxHost | undefined;
@@ -225,6 +228,9 @@ function detach(): void {
   rlpx = undefined;
   btcListener?.close();
   btcListener = undefined;
+  v4?.close();
+  v4 = undefined;
+  v4Opening = undefined;
   // What was held belongs to sockets that are gone.
   gate.queue.length = 0;
   onGateChanged();
@@ -414,6 +420,53 @@ async function p2pDial(msg: Extract<ToWorker, { type: 'p2p-dial' }>): Promise<vo
   const host = await libp2pHost();
   if (!host) return reply({ ok: false, reason: 'not connected to the bridge: nothing was sent' });
   host.dial(msg.target).then(reply, (e: Error) => reply({ ok: false, reason: e.message }));
+}
+
+// ---------------------------------------------------------------- discv4
+
+/** The discv4 side: its own UDP socket on the bridge, loaded and opened on first use. */
+function discv4Host(): Promise<Discv4Host | undefined> {
+  const t = tunnel;
+  if (!t || !privateKey) return Promise.resolve(undefined);
+  if (v4) return Promise.resolve(v4);
+  const key = privateKey;
+  v4Opening ??= (async () => {
+    try {
+      const { Discv4Host } = await import('./discv4-host.ts');
+      const sock = await t.openDatagram();
+      if (tunnel !== t) {
+        sock.close();
+        return undefined;
+      }
+      v4 = new Discv4Host({
+        privateKey: key,
+        socket: new GatedSocket(sock, gate, 'discv4'),
+        clock: clock.now,
+        epochOffsetMs: Date.now() - clock.now(),
+        packetSeq: nextPacketSeq,
+        tagHeld: (bytes, seq) => gate.isHolding && gate.tag(bytes, seq),
+        record: (r, held) => {
+          post({ type: 'packet', packet: { ...btcInfo(r, held), ...(r.peerId ? { peerId: r.peerId } : {}), destId: r.peerId ?? '' } });
+          if (held) onGateChanged();
+        },
+        trace: (record) => post({ type: 'trace', record }),
+        post,
+      });
+      return v4;
+    } catch (e) {
+      post({ type: 'discv4-identity', error: (e as Error).message });
+      return undefined;
+    } finally {
+      v4Opening = undefined;
+    }
+  })();
+  return v4Opening;
+}
+
+async function discv4Command(msg: Extract<ToWorker, { type: 'discv4' }>): Promise<void> {
+  const host = await discv4Host();
+  if (!host) return post({ type: 'discv4-result', id: msg.id, outcome: { ok: false, reason: 'not connected to the bridge: nothing was sent' } });
+  host.command(msg.id, msg.action, msg.target, msg.targetKey);
 }
 
 async function connect(): Promise<void> {
@@ -666,6 +719,12 @@ scope.onmessage = (ev) => {
       return;
     case 'rlpx-listen':
       void rlpxListen(msg);
+      return;
+    case 'discv4':
+      void discv4Command(msg);
+      return;
+    case 'discv4-open':
+      void discv4Host();
       return;
   }
 };
