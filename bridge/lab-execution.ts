@@ -32,6 +32,8 @@ export interface ExecutionLab {
    * node key) and completes Hello and Status (the page is the recipient).
    */
   dial(name: string, ip: string, port: number, key: Uint8Array): Promise<{ clientId: string; capabilities: string[]; statusVersion: number }>;
+  /** A page's discv4 socket is gone: no lab node keeps (or hands out in NEIGHBORS) that address. */
+  forget(e: { ip: string; port: number }): void;
   close(): Promise<void>;
 }
 
@@ -180,6 +182,9 @@ export async function startExecutionLab(options: { size?: number; host?: string;
       if (i < 0) throw new Error(`no execution lab node named "${name.slice(0, 20)}"`);
       if (key.length !== 64) throw new Error('the listener\'s node key is 64 bytes');
       return dialNode(nodes[i], ip, port, key);
+    },
+    forget(e) {
+      for (const n of nodes) for (const p of n.dpt.getPeers()) if (p.address === e.ip && p.udpPort === e.port) n.dpt.removePeer(p);
     },
     close: () => (closing ??= closeAll().then(() => log.info('execution-lab-stopped', {}))),
   };

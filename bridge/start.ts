@@ -138,7 +138,15 @@ export async function main(argv: string[]): Promise<number> {
       ...(elLab ? { executionLab: elLab } : {}),
       ...(room ? { room: { teacherToken: room.tokens.teacher } } : {}),
       // A page gone is a node gone: the lab stops handing out its address (lookups never chase it).
-      ...(labNodes ? { onTunnelSocketGone: (protocol: 'udp' | 'tcp', e: { ip: string; port: number }) => void (protocol === 'udp' && labNodes.forget(e)) } : {}),
+      ...(labNodes || elLab
+        ? {
+            onTunnelSocketGone: (protocol: 'udp' | 'tcp', e: { ip: string; port: number }) => {
+              if (protocol !== 'udp') return;
+              labNodes?.forget(e);
+              elLab?.forget(e);
+            },
+          }
+        : {}),
     });
   } catch (e) {
     const err = e as Error & { code?: string };

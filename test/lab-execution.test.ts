@@ -33,6 +33,16 @@ describe('execution lab', () => {
     expect(known.sort()).toEqual(others.sort());
   });
 
+  it('forgets an address on request: the bootnode drops it from its table (a page that left)', async () => {
+    const boot = lab.nodes[0];
+    const gone = lab.peers[2];
+    for (let i = 0; i < 50 && !boot.dpt.getPeers().some((p) => p.udpPort === gone.udp); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(boot.dpt.getPeers().some((p) => p.udpPort === gone.udp)).toBe(true);
+    lab.forget({ ip: gone.ip, port: gone.udp });
+    expect(boot.dpt.getPeers().some((p) => p.udpPort === gone.udp)).toBe(false);
+    expect(boot.dpt.getPeers().length).toBeGreaterThan(0);
+  });
+
   it('answers an RLPx dial with Hello and a mainnet Status', async () => {
     const [a] = lab.nodes;
     const target = lab.peers[1];
