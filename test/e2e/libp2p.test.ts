@@ -68,6 +68,8 @@ describe('libp2p in the browser', () => {
     await contains(page.locator('.right'), 'extensions');
     // The key schedule: every token with h, ck, k after it; the identity check; the split.
     await page.getByRole('tab', { name: 'Key schedule' }).click();
+    // The key schedule loads on first use: wait for its last step before reading them all.
+    await page.locator('[data-testid=key-schedule] [data-step=split]').first().waitFor({ timeout: 10_000 });
     const steps = await page.locator('[data-testid=key-schedule] [data-step]').evaluateAll((els) => els.map((e) => e.getAttribute('data-step')));
     expect(steps).toEqual(['noise-init', 'noise-e', 'noise-payload', 'noise-e', 'noise-ee', 'noise-s', 'noise-es', 'noise-payload', 'identity-verify', 'identity-sign', 'noise-s', 'noise-se', 'noise-payload', 'split']);
     await contains(page.getByTestId('key-schedule'), '✓ keys agreed');

@@ -8,11 +8,12 @@ import { rlpxView } from './rlpx.ts';
 import type { Moment, Narration, ProtocolView, RecordView } from './types.ts';
 
 export const PROTOCOLS: Record<string, ProtocolView> = {
+  // The order of the protocol choice: Ethereum's discovery, its execution and consensus transports, then Bitcoin.
   discv5: discv5View,
-  bitcoin: bitcoinView,
-  libp2p: libp2pView,
-  rlpx: rlpxView,
   discv4: discv4View,
+  rlpx: rlpxView,
+  libp2p: libp2pView,
+  bitcoin: bitcoinView,
 };
 
 export type ProtocolId = keyof typeof PROTOCOLS;

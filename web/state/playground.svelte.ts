@@ -326,8 +326,11 @@ export class Playground {
         case 'scenarios':
           this.scenarioList = m.list.map((x) => ({ name: x.name, checks: x.checks, status: 'waiting', steps: [] }));
           break;
-        case 'discv4-identity':
         case 'discv4-result':
+          this.discv4.onWorker(m);
+          if (m.outcome.ok && !this.stepMode && this.view === 'live') this.selectAnswer('discv4');
+          break;
+        case 'discv4-identity':
         case 'discv4-table':
         case 'discv4-lookup':
           this.discv4.onWorker(m);
@@ -442,9 +445,9 @@ export class Playground {
     if (!action) return;
     this.busy = { ...this.busy, [action]: false };
     if (outcome.ok && action === 'ping') mark('first-pong');
-    // The answer is selected, so the inspector shows what came back (step mode selects as it goes).
-    const answer = [...(this.pendingPackets ?? this.packets)].reverse().find((p) => p.direction === 'in' && !p.rejected);
-    if (outcome.ok && !this.stepMode && this.view === 'live' && answer && (action === 'ping' || action === 'findnode' || action === 'talkreq')) this.select(answer.seq);
+    // The answer is selected, so the inspector shows what came back (step mode selects as it goes):
+    // the last message in of the protocol that acted.
+    if (outcome.ok && !this.stepMode && this.view === 'live' && action !== 'lookup' && action !== 'drop') this.selectAnswer(this.protocol);
     this.result = outcome.ok
       ? { action, ok: true, text: outcome.summary, ...(outcome.detail ? { detail: outcome.detail } : {}), ...(outcome.rttMs !== undefined ? { rttMs: outcome.rttMs } : {}), ...(outcome.consensus ? { consensus: outcome.consensus } : {}) }
       : { action, ok: false, text: outcome.reason };
@@ -936,6 +939,12 @@ export class Playground {
   }
 
   // ---------------------------------------------------------------- selection, replay, files
+
+  /** Selects the newest message in of this protocol, not refused (after an action: what came back). */
+  private selectAnswer(protocol: string): void {
+    const answer = [...(this.pendingPackets ?? this.packets)].reverse().find((p) => p.direction === 'in' && !p.rejected && (p.protocol ?? 'discv5') === protocol);
+    if (answer) this.select(answer.seq);
+  }
 
   select(seq: number | undefined, field?: string): void {
     this.selectedSeq = seq;
