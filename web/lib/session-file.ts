@@ -8,6 +8,7 @@ import type { PacketKind } from '../../shared/discv5/engine.ts';
 import type { TraceRecord } from '../../shared/trace.ts';
 import type { Endpoint } from '../../shared/transport.ts';
 import type { PacketInfo } from './protocol.ts';
+import type { RlpxDetail } from '../../shared/rlpx/engine.ts';
 import { isProtocolId } from '../protocols/registry.ts';
 
 export const FORMAT = 'handshake-lab/session';
@@ -69,6 +70,7 @@ export function exportSession(s: SessionData, dissect: (p: PacketInfo) => Dissec
       raw: toHex(p.raw),
       ...(p.plaintext ? { plaintext: toHex(p.plaintext) } : {}),
       ...(p.messageKey ? { messageKey: toHex(p.messageKey) } : {}),
+      ...streamDetailJson(p),
       ...(p.retransmit ? { retransmit: true } : {}),
       ...(p.rejected ? { rejected: p.rejected } : {}),
       ...(p.note ? { note: p.note } : {}),
@@ -79,6 +81,18 @@ export function exportSession(s: SessionData, dissect: (p: PacketInfo) => Dissec
   const privateKey = options.includePrivateKey ? 'included' : 'left out';
   const trace = options.includePrivateKey ? s.trace : withoutPrivateKey(s.trace);
   return JSON.stringify({ format: FORMAT, version: VERSION, protocols, exportedAt: exportedAt.toISOString(), privateKey, local: s.local, names: s.names, packets, trace, notes: s.notes }, null, 1);
+}
+
+/** A stream protocol's decrypted layers (RLPx frames, libp2p's Noise payloads): the bytes alone cannot give them back. */
+function streamDetailJson(p: PacketInfo): Record<string, unknown> {
+  const d = p.rlpx;
+  return {
+    ...(p.continues !== undefined ? { continues: p.continues } : {}),
+    ...(p.streams ? { streams: p.streams } : {}),
+    ...(p.noiseStatic ? { noiseStatic: toHex(p.noiseStatic) } : {}),
+    ...(d?.layer === 'handshake' ? { rlpx: { layer: d.layer, kind: d.kind, format: d.format, plaintext: toHex(d.plaintext), ...(d.rlpLength !== undefined ? { rlpLength: d.rlpLength } : {}) } } : {}),
+    ...(d?.layer === 'frame' ? { rlpx: { layer: d.layer, headerPlain: toHex(d.headerPlain), framePlain: toHex(d.framePlain), ctx: d.ctx } } : {}),
+  };
 }
 
 export type ImportResult = { ok: true; session: SessionData } | { ok: false; reason: string };
@@ -138,7 +152,7 @@ function packet(v: unknown, i: number, version: number): PacketInfo {
 }
 
 /** A stream protocol's own fields: its kind, connection and place in it; everything shown is re-read from the bytes. */
-function streamPacket(v: Record<string, unknown>, w: string): Pick<PacketInfo, 'kind' | 'conn' | 'streamOffset' | 'summary' | 'destId'> {
+function streamPacket(v: Record<string, unknown>, w: string): Pick<PacketInfo, 'kind' | 'conn' | 'streamOffset' | 'summary' | 'destId' | 'peerId' | 'plaintext' | 'continues' | 'streams' | 'noiseStatic' | 'rlpx'> {
   const kind = v.kind === undefined ? undefined : str(v.kind, `${w}.kind`, 40);
   if (kind !== undefined && !/^[\x20-\x7e]+$/.test(kind)) bad(`${w}.kind must be printable text`);
   const streamOffset = v.streamOffset === undefined ? undefined : num(v.streamOffset, `${w}.streamOffset`);
@@ -149,6 +163,65 @@ function streamPacket(v: Record<string, unknown>, w: string): Pick<PacketInfo, '
     ...(v.conn !== undefined ? { conn: str(v.conn, `${w}.conn`, 40) } : {}),
     ...(streamOffset !== undefined ? { streamOffset } : {}),
     ...(v.summary !== undefined ? { summary: str(v.summary, `${w}.summary`, 400) } : {}),
+    ...(v.peerId !== undefined ? { peerId: printable(v.peerId, `${w}.peerId`, 200) } : {}),
+    ...(v.plaintext !== undefined ? { plaintext: bytes(v.plaintext, `${w}.plaintext`) } : {}),
+    ...(v.continues !== undefined ? { continues: count(v.continues, `${w}.continues`) } : {}),
+    ...(v.streams !== undefined ? { streams: streamNames(v.streams, `${w}.streams`) } : {}),
+    ...(v.noiseStatic !== undefined ? { noiseStatic: sized(v.noiseStatic, 32, `${w}.noiseStatic`) } : {}),
+    ...(v.rlpx !== undefined ? { rlpx: rlpxDetail(v.rlpx, `${w}.rlpx`) } : {}),
+  };
+}
+
+const printable = (v: unknown, what: string, max: number): string => {
+  const s = str(v, what, max);
+  return /^[\x20-\x7e]*$/.test(s) ? s : bad(`${what} must be printable text`);
+};
+const count = (v: unknown, what: string, max = MAX_BYTES): number => {
+  const n = num(v, what);
+  return Number.isInteger(n) && n >= 0 && n <= max ? n : bad(`${what} must be a whole number from 0 to ${max}`);
+};
+const sized = (v: unknown, size: number, what: string): Uint8Array => {
+  const b = bytes(v, what);
+  return b.length === size ? b : bad(`${what} must be ${size} bytes`);
+};
+
+/** libp2p: each yamux stream's protocol, by stream id. */
+function streamNames(v: unknown, what: string): Record<number, string> {
+  if (!isObj(v)) return bad(`${what} must be an object`);
+  const entries = Object.entries(v);
+  if (entries.length > 256) bad(`${what} has more than 256 streams`);
+  const out: Record<number, string> = {};
+  for (const [k, name] of entries) {
+    if (!/^\d{1,10}$/.test(k)) bad(`${what} keys must be stream ids`);
+    out[Number(k)] = printable(name, `${what}[${k}]`, 200);
+  }
+  return out;
+}
+
+/** RLPx: the decrypted auth/ack body, or a frame's decrypted header and frame-data with the capabilities in force. */
+function rlpxDetail(v: unknown, what: string): RlpxDetail {
+  if (!isObj(v)) return bad(`${what} must be an object`);
+  if (v.layer === 'handshake') {
+    const kind = v.kind === 'auth' || v.kind === 'ack' ? v.kind : bad(`${what}.kind must be "auth" or "ack"`);
+    const format = v.format === 'eip8' || v.format === 'pre-eip8' ? v.format : bad(`${what}.format must be "eip8" or "pre-eip8"`);
+    return { layer: 'handshake', kind, format, plaintext: bytes(v.plaintext, `${what}.plaintext`), ...(v.rlpLength !== undefined ? { rlpLength: count(v.rlpLength, `${what}.rlpLength`) } : {}) };
+  }
+  if (v.layer !== 'frame') return bad(`${what}.layer must be "handshake" or "frame"`);
+  const ctx = isObj(v.ctx) ? v.ctx : bad(`${what}.ctx must be an object`);
+  if (typeof ctx.compressed !== 'boolean') bad(`${what}.ctx.compressed must be true or false`);
+  const caps = Array.isArray(ctx.caps) && ctx.caps.length <= 32 ? ctx.caps : bad(`${what}.ctx.caps must be a list of at most 32 capabilities`);
+  return {
+    layer: 'frame',
+    headerPlain: sized(v.headerPlain, 16, `${what}.headerPlain`),
+    framePlain: bytes(v.framePlain, `${what}.framePlain`),
+    ctx: {
+      compressed: ctx.compressed as boolean,
+      caps: caps.map((c, i) => {
+        const cw = `${what}.ctx.caps[${i}]`;
+        if (!isObj(c)) return bad(`${cw} must be an object`);
+        return { name: printable(c.name, `${cw}.name`, 32), version: count(c.version, `${cw}.version`, 0xffff), offset: count(c.offset, `${cw}.offset`, 0xffff), length: count(c.length, `${cw}.length`, 0xffff) };
+      }),
+    },
   };
 }
 
