@@ -19,6 +19,7 @@ import { secp256k1Identity } from '../shared/libp2p/keys.ts';
 import { secureRandom } from '../shared/random.ts';
 import { launchChromium, startApp } from '../test/e2e/harness.ts';
 import { benchArgs, latency, printLatency, withLimit } from './stats.ts';
+import { pageHandshake } from './page-handshake.ts';
 import { multiaddr } from '@multiformats/multiaddr';
 
 const { samples: SAMPLES } = benchArgs({ samples: 30, quickSamples: 12, minSamples: 6 });
@@ -58,28 +59,8 @@ function theirsDials(dialer: LabLibp2pNode, target: string): () => Promise<numbe
 }
 
 /** One dial from the page to the lab node `name`: the worker's own measure (dial → ping echo), ms. */
-async function browserDial(page: Page, name: string): Promise<number> {
-  const ms = await page.evaluate<string>(`new Promise((resolve, reject) => {
-    document.querySelector('[data-testid=protocol-libp2p]')?.click();
-    queueMicrotask(() => {
-      const radio = document.querySelector('input[type=radio][value="lab:' + ${JSON.stringify(name)} + '"]');
-      if (!radio) return reject(new Error('no radio for ' + ${JSON.stringify(name)}));
-      radio.click();
-      document.querySelector('[data-testid=p2p-result] [data-ok]')?.remove();
-      const observer = new MutationObserver(() => {
-        const ok = document.querySelector('[data-action=dial][data-ok=true] [data-testid=p2p-rtt]');
-        const bad = document.querySelector('[data-action=dial][data-ok=false]');
-        if (!ok && !bad) return;
-        observer.disconnect();
-        if (ok) resolve(ok.getAttribute('data-dial-ms'));
-        else reject(new Error(bad.textContent));
-      });
-      observer.observe(document.body, { childList: true, subtree: true, attributes: true });
-      queueMicrotask(() => document.querySelector('[data-testid=p2p-dial]').click());
-    });
-  })`);
-  return Number(ms);
-}
+const browserDial = (page: Page, name: string): Promise<number> =>
+  pageHandshake(page, { protocol: 'libp2p', radio: `input[type=radio][value="lab:${name}"]`, result: 'p2p-result', rtt: 'p2p-rtt', button: 'p2p-dial', action: 'dial', msAttr: 'data-dial-ms' });
 
 async function main(): Promise<void> {
   console.log(`libp2p benchmark — node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);

@@ -13,12 +13,15 @@ export interface PanelIds {
   rtt: string;
   /** The action button's test id. */
   button: string;
+  /** The result's data-action ('handshake' unless given) and the rtt element's attribute holding the ms ('data-ms'). */
+  action?: string;
+  msAttr?: string;
 }
 
 export async function pageHandshake(page: Page, ids: PanelIds): Promise<number> {
   // A string, not a function: tsx would wrap a function's inner names in helpers the page lacks.
   const ms = await page.evaluate<string>(`new Promise((resolve, reject) => {
-    const p = ${JSON.stringify(ids)};
+    const p = ${JSON.stringify({ action: 'handshake', msAttr: 'data-ms', ...ids })};
     document.querySelector('[data-testid=protocol-' + p.protocol + ']')?.click();
     // The panel loads on first use: wait (bounded) until its lab list is there.
     let tries = 0;
@@ -32,11 +35,11 @@ export async function pageHandshake(page: Page, ids: PanelIds): Promise<number> 
       radio.click();
       document.querySelector('[data-testid=' + p.result + '] [data-ok]')?.remove();
       const observer = new MutationObserver(() => {
-        const ok = document.querySelector('[data-action=handshake][data-ok=true] [data-testid=' + p.rtt + ']');
-        const bad = document.querySelector('[data-action=handshake][data-ok=false]');
+        const ok = document.querySelector('[data-action=' + p.action + '][data-ok=true] [data-testid=' + p.rtt + ']');
+        const bad = document.querySelector('[data-action=' + p.action + '][data-ok=false]');
         if (!ok && !bad) return;
         observer.disconnect();
-        if (ok) resolve(ok.getAttribute('data-ms'));
+        if (ok) resolve(ok.getAttribute(p.msAttr));
         else reject(new Error(bad.textContent));
       });
       observer.observe(document.body, { childList: true, subtree: true, attributes: true });
