@@ -26,6 +26,10 @@ import { toHex } from '../shared/bytes.ts';
 import { launchChromium, startApp } from '../test/e2e/harness.ts';
 import { pageHandshake } from './page-handshake.ts';
 import { benchArgs, fmt, latency, median, printLatency, quantile, rate, withLimit } from './stats.ts';
+import { installFastRecovery } from '../shared/crypto/secp256k1-fast-recovery.ts';
+
+// As the CLI does: the faster recovery (same results).
+installFastRecovery();
 
 const { samples: SAMPLES, rounds: ROUNDS, roundMs: ROUND_MS } = benchArgs({ samples: 30, quickSamples: 12, minSamples: 6 });
 const NO_BROWSER = process.argv.includes('--no-browser');

@@ -3,8 +3,10 @@
 // plus the recovery id as a separate parameter.
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import * as nobleSecp from '@noble/secp256k1';
 import { toHex } from '../shared/bytes.ts';
-import { publicKeyOf, randomPrivateKey, recoverPublicKey, signHash, signHashRecoverable } from '../shared/crypto/secp256k1.ts';
+import { publicKeyOf, randomPrivateKey, recoverPublicKey, signHash, signHashRecoverable, useRecovery } from '../shared/crypto/secp256k1.ts';
+import { installFastRecovery } from '../shared/crypto/secp256k1-fast-recovery.ts';
 import { prng } from './helpers/prng.ts';
 
 interface PeerSecp {
@@ -55,6 +57,24 @@ describe('secp256k1 recoverable signatures (r ‖ s ‖ v)', () => {
       otherHash[i % 32] ^= 1;
       expect(hexOf(recoverPublicKey(sig, otherHash))).not.toBe(key);
     }
+  });
+
+  it('the fast recovery (@noble/curves, installed by the CLI and the discv4/RLPx hosts) gives the same bytes as the default, and refuses the same', () => {
+    const rng = prng(0xfa57);
+    const cases = Array.from({ length: 64 }, (_, i) => {
+      const hash = rng.bytes(32);
+      const sig = i % 4 === 3 ? Uint8Array.of(...rng.bytes(64), i & 1) : signHashRecoverable(hash, randomPrivateKey(rng.bytes));
+      return { sig, hash };
+    });
+    const run = () => cases.flatMap(({ sig, hash }) => [hexOf(recoverPublicKey(sig, hash)), hexOf(recoverPublicKey(sig, hash, false))]);
+    let defaultCalls = 0;
+    useRecovery((vrs, hash, compressed) => (defaultCalls++, nobleSecp.recoverPublicKey(vrs, hash, { prehash: false, isCompressed: compressed })));
+    const slow = run();
+    expect(defaultCalls).toBe(128);
+    installFastRecovery();
+    expect(run()).toEqual(slow);
+    expect(defaultCalls).toBe(128); // the second run did not use the default
+    expect(slow.filter((x) => x === undefined).length).toBeGreaterThan(0); // random r, s: some refused by both
   });
 
   it('recover refuses bad lengths, v outside {0, 1} and impossible r, s without throwing', () => {

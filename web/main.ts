@@ -8,7 +8,7 @@ import { Prefs } from './state/prefs.svelte.ts';
 import { Lessons } from './state/lessons.svelte.ts';
 import { loadGlossary } from './lib/glossary.svelte.ts';
 import { prefetchLazy } from './lib/lazy.ts';
-import { PageRoom } from './room/room.svelte.ts';
+import { joinRoomIfAny } from './room/join.svelte.ts';
 
 const prefs = new Prefs();
 prefs.load();
@@ -38,15 +38,14 @@ const lessons = new Lessons(storage, () => ({
 }));
 
 // A workshop room when the bridge runs one: it sends the lesson's progress and the handshake counts.
-const room = new PageRoom(playground);
 let session: Storage | undefined;
 try {
   session = sessionStorage;
 } catch {
   session = undefined;
 }
-void room.start({ token: params.get('token') ?? '', teacher: params.get('teacher') ?? undefined, lesson: () => lessons.progress, session, local: storage });
+void joinRoomIfAny(playground, { token: params.get('token') ?? '', teacher: params.get('teacher') ?? undefined, lesson: () => lessons.progress, session, local: storage });
 
-mount(App, { target: document.getElementById('app')!, props: { playground, prefs, lessons, room } });
+mount(App, { target: document.getElementById('app')!, props: { playground, prefs, lessons } });
 // After the first paint: terms are marked once their definitions are in.
 setTimeout(() => void loadGlossary().then(prefetchLazy), 0);

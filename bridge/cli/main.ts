@@ -21,6 +21,10 @@ import { rlpxCommand, RLPX_USAGE } from './commands/rlpx.ts';
 import { discv4Command, DISCV4_USAGE } from './commands/discv4.ts';
 import { intOption, UsageError } from './usage.ts';
 import { listenKeyAndSocket } from './listen-socket.ts';
+import { installFastRecovery } from '../../shared/crypto/secp256k1-fast-recovery.ts';
+
+// Recovery is hot here (every packet received): the faster implementation, same results.
+installFastRecovery();
 
 
 const USAGE = `usage: handshake-lab <command>

@@ -2,7 +2,6 @@
 // Ethereum protocols after them. noble's code, pure and synchronous; tracing of what it computes
 // is the protocol module's job (it knows the spec names of the values).
 import * as secp from '@noble/secp256k1';
-import { secp256k1 as curves } from '@noble/curves/secp256k1.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { Lru } from '../lru.ts';
@@ -82,9 +81,18 @@ export function verifyHash(sig: Uint8Array, hash: Uint8Array, pub: Uint8Array): 
 // ---------------------------------------------------------------- recoverable signatures
 // discv4 packets and RLPx auth carry 65-byte signatures r ‖ s ‖ v (v = recovery id 0 or 1) from
 // which the receiver recovers the signer's key. noble's 'recovered' format puts the recovery byte
-// first (v ‖ r ‖ s), so these move it to the end and back. Recovery is @noble/curves': its
-// multiplication of an arbitrary point uses the GLV endomorphism and a window, about 2.5× faster
-// than @noble/secp256k1's double-and-add, and every discv4 packet received costs one recovery.
+// first (v ‖ r ‖ s), so these move it to the end and back. Recovery is @noble/secp256k1's unless
+// secp256k1-fast-recovery.ts installed @noble/curves' (about 2.5× faster, and larger): the CLI and
+// the page's discv4 and RLPx hosts do, where every packet received costs one recovery; the page's
+// first load (which only dissects) stays small.
+
+type Recover = (vrs: Uint8Array, hash: Uint8Array, compressed: boolean) => Uint8Array;
+let recover: Recover = (vrs, hash, compressed) => secp.recoverPublicKey(vrs, hash, { prehash: false, isCompressed: compressed });
+
+/** Replaces the recovery implementation (same results; see secp256k1-fast-recovery.ts). */
+export function useRecovery(r: Recover): void {
+  recover = r;
+}
 
 /** ECDSA over a 32-byte hash, Ethereum layout: 65 bytes r ‖ s ‖ v (low-s, v ∈ {0, 1}). */
 export function signHashRecoverable(hash: Uint8Array, priv: Uint8Array): Uint8Array {
@@ -106,7 +114,7 @@ export function recoverPublicKey(sig: Uint8Array, hash: Uint8Array, compressed =
   vrs[0] = sig[64];
   vrs.set(sig.subarray(0, 64), 1);
   try {
-    return curves.Signature.fromBytes(vrs, 'recovered').recoverPublicKey(hash).toBytes(compressed);
+    return recover(vrs, hash, compressed);
   } catch {
     return undefined;
   }

@@ -9,7 +9,7 @@ import { derFields, derToCompact } from './der.ts';
 import { IDENTIFY_SCHEMA } from './identify.ts';
 import { decodeLine, dissectLines } from './multistream.ts';
 import { readProto } from './protobuf.ts';
-import { PAYLOAD_SCHEMA } from './payload.ts';
+import { PAYLOAD_SCHEMA } from './payload-schema.ts';
 import { IDENTIFY_PROTOCOL, NOISE_TAG, PING_PROTOCOL, PING_SIZE, SPEC, YAMUX_HEADER } from './spec.ts';
 import { peekUvarint } from './varint.ts';
 import { describeYamux, readYamuxHeader } from './yamux.ts';

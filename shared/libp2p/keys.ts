@@ -1,14 +1,13 @@
 // libp2p identities (peer-ids.md): a public key travels as the protobuf PublicKey { KeyType
 // Type = 1; bytes Data = 2 }; the peer id is the multihash of that encoding (identity when
 // it is 42 bytes or less, which secp256k1's 37 are), written in base58btc: "16Uiu2…".
-// secp256k1 signs SHA-256(data), DER-encoded; Ed25519 keys are verified too (js-libp2p's default).
-import { ed25519 } from '@noble/curves/ed25519.js';
+// Signing and verifying with these keys: identity-signature.ts (it carries Ed25519, which the
+// page's first load does not need).
 import { base58 } from '@scure/base';
 import { sha256 } from '../crypto/hashes.ts';
-import { isValidPublicKey, publicKeyOf, signHash, verifyHash } from '../crypto/secp256k1.ts';
+import { isValidPublicKey, publicKeyOf } from '../crypto/secp256k1.ts';
 import { attempt, err, fail, ok, type Result } from '../errors.ts';
 import { equalBytes } from '../bytes.ts';
-import { compactToDer, derToCompact } from './der.ts';
 import { bytesField, encodeProto, numberField, readProto, type ProtoSchema } from './protobuf.ts';
 import { SPEC } from './spec.ts';
 
@@ -82,23 +81,4 @@ export function secp256k1Identity(privateKey: Uint8Array): Identity {
   const data = publicKeyOf(privateKey, true);
   const encoded = encodeSecp256k1PublicKey(data);
   return { privateKey, publicKey: { type: 'Secp256k1', data, encoded }, peerId: peerIdText(encoded) };
-}
-
-/** libp2p secp256k1 signature: ECDSA over SHA-256(data), DER. */
-export const signIdentity = (id: Identity, data: Uint8Array): Uint8Array => compactToDer(signHash(sha256(data), id.privateKey));
-
-/** Verifies a signature by a libp2p key over `data`; a reason when it fails. */
-export function verifyIdentity(key: PublicKey, data: Uint8Array, sig: Uint8Array): Result<true> {
-  if (key.type === 'Ed25519') {
-    let good = false;
-    try {
-      good = sig.length === 64 && ed25519.verify(sig, data, key.data);
-    } catch {
-      good = false;
-    }
-    return good ? ok(true) : err('bad-signature', 'identity_sig', 'the Ed25519 signature does not verify');
-  }
-  const compact = derToCompact(sig);
-  if (!compact.ok) return compact as Result<true>;
-  return verifyHash(compact.value, sha256(data), key.data) ? ok(true) : err('bad-signature', 'identity_sig', 'the secp256k1 signature does not verify against identity_key');
 }

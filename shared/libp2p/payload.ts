@@ -5,20 +5,13 @@
 import { concat, utf8 } from '../bytes.ts';
 import { attempt, fail, type Result } from '../errors.ts';
 import type { Field } from '../dissect.ts';
-import { decodePublicKey, peerIdText, PUBLIC_KEY_SCHEMA, signIdentity, verifyIdentity, type Identity, type PublicKey } from './keys.ts';
-import { bytesField, encodeProto, messageField, readProto, stringsField, type ProtoSchema } from './protobuf.ts';
-import { SPEC, STATIC_KEY_PREFIX } from './spec.ts';
+import { decodePublicKey, peerIdText, type Identity, type PublicKey } from './keys.ts';
+import { signIdentity, verifyIdentity } from './identity-signature.ts';
+import { EXTENSIONS_SCHEMA, PAYLOAD_SCHEMA } from './payload-schema.ts';
+import { bytesField, encodeProto, messageField, readProto, stringsField } from './protobuf.ts';
+import { STATIC_KEY_PREFIX } from './spec.ts';
 
-export const EXTENSIONS_SCHEMA: ProtoSchema = {
-  1: { name: 'webtransport_certhashes', type: 'bytes', meaning: 'Certificate hashes for WebTransport (unused over TCP).', spec: SPEC.noiseExtensions },
-  2: { name: 'stream_muxers', type: 'string', meaning: 'A stream muxer the sender supports, in order of preference: when both sides list one, the first of the initiator’s that the responder also lists is used, with no multistream round for the muxer.', spec: SPEC.earlyMuxer },
-};
-
-export const PAYLOAD_SCHEMA: ProtoSchema = {
-  1: { name: 'identity_key', type: 'message', message: PUBLIC_KEY_SCHEMA, meaning: 'The sender’s libp2p identity key (a PublicKey protobuf); its peer id is derived from these bytes.', spec: SPEC.noisePayload },
-  2: { name: 'identity_sig', type: 'bytes', meaning: 'The identity key’s signature over "noise-libp2p-static-key:" ‖ the sender’s Noise static key: binds the Noise key to the peer id (secp256k1: ECDSA over SHA-256, DER).', spec: SPEC.noiseSignature },
-  4: { name: 'extensions', type: 'message', message: EXTENSIONS_SCHEMA, meaning: 'NoiseExtensions: here the stream muxers the sender offers.', spec: SPEC.noiseExtensions },
-};
+export { EXTENSIONS_SCHEMA, PAYLOAD_SCHEMA };
 
 export interface HandshakePayload {
   identityKey?: Uint8Array;

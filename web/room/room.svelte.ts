@@ -204,14 +204,8 @@ export class PageRoom {
     pg.observe(this.handshakes.observe);
   }
 
-  /**
-   * Asks /lab.json whether this bridge runs a room, then joins it. `lesson`: the lessons module's
-   * progress (the lead connects it in web/main.ts).
-   */
-  async start(o: { token: string; teacher?: string; lesson?: ProgressSource['lesson']; session?: StorageLike; local?: StorageLike }): Promise<void> {
-    const r = await fetch(`/lab.json?token=${encodeURIComponent(o.token)}`, { cache: 'no-store' }).catch(() => undefined);
-    const body = r?.ok ? ((await r.json().catch(() => ({}))) as { room?: boolean }) : {};
-    if (!body.room) return;
+  /** Joins the room this bridge runs (web/room/join.svelte.ts asked /lab.json first). `lesson`: the lessons module's progress. */
+  join(o: { token: string; teacher?: string; lesson?: ProgressSource['lesson']; session?: StorageLike; local?: StorageLike }): void {
     if (o.teacher) this.teacher = new TeacherRoom(this.pg, o.teacher);
     else this.participant = new ParticipantRoom(this.pg, { handshakes: () => this.handshakes.tallies, ...(o.lesson ? { lesson: o.lesson } : {}) }, o.token, o);
   }

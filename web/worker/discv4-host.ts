@@ -17,6 +17,10 @@ import { secureRandom } from '../../shared/random.ts';
 import type { TraceRecord } from '../../shared/trace.ts';
 import { endpointKey } from '../../shared/transport.ts';
 import type { CommandOutcome, Discv4Action, Discv4NodeInfo, FromWorker } from '../lib/protocol.ts';
+import { installFastRecovery } from '../../shared/crypto/secp256k1-fast-recovery.ts';
+
+// Recovery is hot here (every packet received): the faster implementation, same results.
+installFastRecovery();
 
 export interface Discv4HostDeps {
   privateKey: Uint8Array;
