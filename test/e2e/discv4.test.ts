@@ -67,7 +67,8 @@ describe('discv4 in the playground', () => {
     for (const f of ['version', 'from', 'to', 'expiration']) await contains(right, f);
     await page.getByRole('tab', { name: 'Key schedule' }).click();
     await contains(page.getByTestId('key-schedule'), 'Recover the sender');
-    await contains(page.getByTestId('key-schedule'), `Handshake with ${elLab[0].name}`);
+    await contains(page.getByTestId('key-schedule'), `Signatures exchanged with ${elLab[0].name}`);
+    await contains(page.getByTestId('key-schedule'), '✓ every signature checks');
     await page.screenshot({ path: artifact('e2e-discv4-ping.png') });
   }, 60_000);
 

@@ -38,6 +38,8 @@ function handshakesOf(traces: TraceRecord[]): HandshakeView[] {
 }
 
 const keySchedule: KeyScheduleView = {
+  // discv4 has no session keys: each packet is signed, and the receiver recovers who signed it.
+  wording: { group: 'Signatures exchanged with', ok: 'every signature checks' },
   handshakesOf,
   handshakeFor: (all, peer) => all.find((h) => h.peer === peer),
   provokesHandshake: () => false,

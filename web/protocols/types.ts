@@ -94,4 +94,6 @@ export interface KeyScheduleView {
   messagesOf(records: PacketInfo[], all: HandshakeView[], hs: HandshakeView): MessageCrypto[];
   /** What each step is for, by step name. */
   stepNotes: Record<string, { label: string; why: string }>;
+  /** Headings in the protocol's own words when "Handshake with … ✓ keys agreed" does not fit. */
+  wording?: { group?: string; ok?: string };
 }
