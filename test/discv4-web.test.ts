@@ -25,6 +25,8 @@ describe('discv4 protocol view', () => {
     const a = makeV4Peer(5, 30507);
     const raw = encodePacket({ type: 'FINDNODE', target: wireKey(a.node.publicKey), expiration: 2_000_000_000 }, a.key).raw;
     const r = { seq: 1, direction: 'in' as const, at: 0, peer: { ip: '127.0.0.1', port: 1 }, raw, kind: 'FINDNODE', rejected: 'no endpoint proof: it has not answered a PING of ours from this address within 12 h' };
+    expect(discv4View.dissect(r).summary).toMatch(/^loading/); // the dissector loads on first use
+    await discv4View.loadDissector?.();
     expect(discv4View.dissect(r).kind).toBe('FINDNODE');
     const n = (await discv4View.narration())({ phase: 'after-receive', record: r, peer: 'el-01' });
     expect(n.title).toMatch(/^Refused: no endpoint proof/);

@@ -2,7 +2,7 @@
 // (auth/ack body, frame header and frame-data with the capabilities in force) and libp2p's Noise
 // plaintext, stream names and static key. Imported, every packet dissects exactly as it did live;
 // malformed detail is refused with a reason, never thrown.
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { publicKeyOf, randomPrivateKey } from '../shared/crypto/secp256k1.ts';
 import { RlpxEngine, type RlpxRecord } from '../shared/rlpx/engine.ts';
 import { secureRandom } from '../shared/random.ts';
@@ -10,6 +10,7 @@ import type { Dissection } from '../shared/dissect.ts';
 import type { PacketInfo } from '../web/lib/protocol.ts';
 import { exportSession, importSession } from '../web/lib/session-file.ts';
 import { dissectPacket } from '../web/state/playground.svelte.ts';
+import { loadDissectors } from '../web/protocols/registry.ts';
 import { side, StreamWire } from './helpers/stream-wire.ts';
 
 const A = { ip: '127.0.0.1', port: 1000 };
@@ -33,6 +34,8 @@ function rlpxSession(): PacketInfo[] {
 }
 
 describe('session files with stream protocols', () => {
+  beforeAll(loadDissectors); // as the page does before an export
+
   it('RLPx: every packet, with its decrypted layers, dissects the same after export and import', () => {
     const packets = rlpxSession();
     expect(packets.map((p) => p.kind)).toEqual(expect.arrayContaining(['auth', 'ack', 'Hello', 'Status']));

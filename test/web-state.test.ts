@@ -20,6 +20,7 @@ import { loadKey, nextSeq, noteSeq, parsePrivateKey } from '../web/lib/identity.
 import { narrationFor, NARRATION } from '../web/protocols/discv5-narration.ts';
 import type { PacketInfo } from '../web/lib/protocol.ts';
 import { dissectPacket } from '../web/state/playground.svelte.ts';
+import { loadDissectors } from '../web/protocols/registry.ts';
 import { encodeMessage } from '../shared/bitcoin/messages.ts';
 import { NETWORKS } from '../shared/bitcoin/spec.ts';
 import { dissectDiscv5 } from '../shared/discv5/dissect-packet.ts';
@@ -238,7 +239,8 @@ describe('key schedule grouping over the spec handshake', () => {
     expect(importSession(JSON.stringify({ ...doc, version: 3 }))).toMatchObject({ ok: false, reason: expect.stringContaining('version 3') });
   });
 
-  it('Bitcoin records round-trip with their connection and stream offset, and are re-dissected from the bytes', () => {
+  it('Bitcoin records round-trip with their connection and stream offset, and are re-dissected from the bytes', async () => {
+    await loadDissectors(); // as the page does before an export
     const raw = encodeMessage(NETWORKS.regtest, { command: 'verack' });
     const btc: PacketInfo[] = [{ seq: 1, protocol: 'bitcoin', direction: 'in', at: 5, peer: { ip: '127.0.0.1', port: 18444 }, raw, kind: 'verack', summary: 'verack', conn: 'tcp-1', streamOffset: 124, destId: '' }];
     const text = exportSession({ local: { nodeId: idA }, names: {}, packets: btc, trace: [], notes: [] }, dissectPacket);

@@ -1,6 +1,6 @@
 // What the first paint does not need, loaded on first use (one import() each, shared by the
 // views), and fetched ahead once the page is idle so a tab or Step mode opens without a wait.
-import { loadNarrators } from '../protocols/registry.ts';
+import { loadDissectors, loadNarrators } from '../protocols/registry.ts';
 
 export const lazy = {
   stepper: () => Promise.all([import('../components/Stepper.svelte'), loadNarrators()]),
@@ -13,10 +13,11 @@ export const lazy = {
   discv4Panel: () => import('../protocols/Discv4Panel.svelte'),
   lessonPanel: () => import('../components/LessonPanel.svelte'),
   glossaryPage: () => import('../components/GlossaryPage.svelte'),
-  printView: () => import('../components/PrintView.svelte'),
+  // The print view dissects every packet: their protocols' dissectors first.
+  printView: () => Promise.all([import('../components/PrintView.svelte'), loadDissectors()]).then(([m]) => m),
 };
 
 /** After the first paint: the parts most visits open soon. */
 export function prefetchLazy(): void {
-  for (const load of [lazy.stepper, lazy.keySchedule, lazy.lessonPanel, lazy.routingTable, lazy.bitcoinPanel]) void load().catch(() => {});
+  for (const load of [lazy.stepper, lazy.keySchedule, lazy.lessonPanel, lazy.routingTable, lazy.bitcoinPanel, loadDissectors]) void load().catch(() => {});
 }

@@ -1,6 +1,6 @@
 // Bitcoin's version/verack handshake in the page: labels, colours, inspector steps; Step
 // narration loads with the stepper (bitcoin-narration.ts). The bytes are dissected by shared/bitcoin.
-import { dissectBitcoin } from '../../shared/bitcoin/messages.ts';
+import { lazyDissect } from './lazy-dissect.ts';
 import { SPEC } from '../../shared/bitcoin/spec.ts';
 import type { ProtocolView, RecordView } from './types.ts';
 
@@ -12,12 +12,16 @@ const COLORS: Record<string, string> = {
   sendtxrcncl: 'var(--k-whoareyou)',
 };
 
+/** The dissector loads on first use (web/protocols/lazy-dissect.ts). */
+const dissector = lazyDissect('bitcoin', () => import('../../shared/bitcoin/messages.ts').then((m) => (r: RecordView) => m.dissectBitcoin(r.raw)));
+
 export const bitcoinView: ProtocolView = {
   id: 'bitcoin',
   label: 'Bitcoin',
   transport: 'tcp',
   // The page may talk to any network; the header's own magic names it in the dissection.
-  dissect: (r: RecordView) => dissectBitcoin(r.raw),
+  dissect: dissector.dissect,
+  loadDissector: dissector.load,
   kindLabel: (r) => (r.rejected ? 'refused' : (r.kind ?? 'message')),
   messageLabel: () => '',
   color: (r) => (r.rejected ? 'var(--k-rejected)' : (COLORS[r.kind ?? ''] ?? 'var(--k-ordinary)')),

@@ -1,7 +1,7 @@
 // discv4 in the page: labels, colours, inspector steps, Step narration and the signature
 // view of the key-schedule tab. The bytes are dissected by shared/discv4; the spec words quoted
 // are discv4.md's, EIP-8's and EIP-868's, with links.
-import { dissectDiscv4 } from '../../shared/discv4/dissect-packet.ts';
+import { lazyDissect } from './lazy-dissect.ts';
 import type { TraceRecord } from '../../shared/trace.ts';
 import type { PacketInfo } from '../lib/protocol.ts';
 import type { HandshakeView, MessageCrypto } from './discv5-keys.ts';
@@ -47,11 +47,15 @@ const keySchedule: KeyScheduleView = {
   stepNotes: STEP_NOTES,
 };
 
+/** The dissector loads on first use (web/protocols/lazy-dissect.ts). */
+const dissector = lazyDissect('discv4', () => import('../../shared/discv4/dissect-packet.ts').then((m) => (r: RecordView) => m.dissectDiscv4(r.raw)));
+
 export const discv4View: ProtocolView = {
   id: 'discv4',
   label: 'discv4',
   transport: 'udp',
-  dissect: (r: RecordView) => dissectDiscv4(r.raw),
+  dissect: dissector.dissect,
+  loadDissector: dissector.load,
   kindLabel: (r) => (r.rejected ? 'refused' : (r.kind ?? 'packet')),
   messageLabel: () => '',
   color: (r) => (r.rejected ? 'var(--k-rejected)' : (COLORS[r.kind ?? ''] ?? 'var(--k-ordinary)')),

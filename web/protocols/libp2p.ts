@@ -1,7 +1,7 @@
 // libp2p in the page (the consensus layer's transport): labels, colours, Step narration token
 // by token, and the Noise key schedule over the trace. The bytes are dissected by shared/libp2p;
 // the words quoted are the libp2p specs' (noise, connections, yamux) and the Noise spec's.
-import { dissectLibp2p } from '../../shared/libp2p/dissect.ts';
+import { lazyDissect } from './lazy-dissect.ts';
 import type { TraceRecord } from '../../shared/trace.ts';
 import type { HandshakeView } from './discv5-keys.ts';
 import type { KeyScheduleView, ProtocolView, RecordView } from './types.ts';
@@ -72,11 +72,15 @@ const keySchedule: KeyScheduleView = {
   },
 };
 
+/** The dissector loads on first use (web/protocols/lazy-dissect.ts). */
+const dissector = lazyDissect('libp2p', () => import('../../shared/libp2p/dissect.ts').then((m) => (r: RecordView) => m.dissectLibp2p(r)));
+
 export const libp2pView: ProtocolView = {
   id: 'libp2p',
   label: 'libp2p',
   transport: 'tcp',
-  dissect: (r: RecordView) => dissectLibp2p(r),
+  dissect: dissector.dissect,
+  loadDissector: dissector.load,
   kindLabel: (r) => (r.rejected ? 'refused' : (LABELS[r.kind ?? ''] ?? r.kind ?? 'message')),
   messageLabel: (r) => (r.kind === 'noise-transport' ? innerLabel(r.summary ?? '') : r.kind === 'multistream' ? (r.summary ?? '') : ''),
   color: (r) => (r.rejected ? 'var(--k-rejected)' : (COLORS[r.kind ?? ''] ?? 'var(--k-ordinary)')),

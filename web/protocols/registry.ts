@@ -33,3 +33,6 @@ export function loadNarrators(): Promise<Narrator> {
 }
 
 export const isProtocolId = (s: string): s is ProtocolId => Object.hasOwn(PROTOCOLS, s);
+
+/** Every protocol's dissector, loaded (before a session is exported or printed: they dissect every packet). */
+export const loadDissectors = (): Promise<unknown> => Promise.all(Object.values(PROTOCOLS).map((v) => v.loadDissector?.()));

@@ -1,7 +1,7 @@
 // RLPx (with the eth Status) in the page: labels, colours, the key schedule over the trace, and
 // Step narration. The bytes are dissected by shared/rlpx from the decrypted layers the engine
 // kept with each record; the spec words quoted are rlpx.md's, EIP-8's, caps/eth.md's and EIP-2124's.
-import { dissectRlpx } from '../../shared/rlpx/dissect.ts';
+import { lazyDissect } from './lazy-dissect.ts';
 import type { TraceRecord } from '../../shared/trace.ts';
 import type { HandshakeView } from './discv5-keys.ts';
 import type { KeyScheduleView, ProtocolView, RecordView } from './types.ts';
@@ -60,11 +60,15 @@ const keySchedule: KeyScheduleView = {
   },
 };
 
+/** The dissector loads on first use (web/protocols/lazy-dissect.ts). */
+const dissector = lazyDissect('rlpx', () => import('../../shared/rlpx/dissect.ts').then((m) => (r: RecordView) => m.dissectRlpx(r.raw, r.rlpx, r.kind)));
+
 export const rlpxView: ProtocolView = {
   id: 'rlpx',
   label: 'RLPx',
   transport: 'tcp',
-  dissect: (r: RecordView) => dissectRlpx(r.raw, r.rlpx, r.kind),
+  dissect: dissector.dissect,
+  loadDissector: dissector.load,
   kindLabel: (r) => (r.rejected ? 'refused' : (r.kind ?? 'frame')),
   messageLabel: () => '',
   color: (r) => (r.rejected ? 'var(--k-rejected)' : (COLORS[r.kind ?? ''] ?? 'var(--k-ordinary)')),

@@ -60,6 +60,8 @@ export interface ProtocolView {
   transport: 'udp' | 'tcp';
   /** Every byte of one record, layer by layer. */
   dissect(r: RecordView): Dissection;
+  /** Loads the dissector when it comes on first use (lazy-dissect.ts): export and print wait for it. */
+  loadDissector?: () => Promise<void>;
   /** The arrow's main label: "WHOAREYOU", "version", "rejected". */
   kindLabel(r: RecordView): string;
   /** A second label when the kind is a container: "PING" inside a "message". */

@@ -1,7 +1,7 @@
 // The page's libp2p choices: which lab node (or pasted multiaddr / ENR) to dial. Session state
 // (packets, notes, results) stays in Playground; this class holds only what is libp2p's.
 import type { Libp2pLabPeer } from '../../shared/lab.ts';
-import { parseDialTarget } from '../../shared/libp2p/address.ts';
+import type { parseDialTarget } from '../../shared/libp2p/address.ts';
 import { endpointKey, type Endpoint } from '../../shared/transport.ts';
 
 export type Libp2pTarget = { ok: true; text: string; name: string; labPeer?: Libp2pLabPeer } | { ok: false; reason: string };
@@ -11,6 +11,17 @@ export class Libp2pState {
   /** 'lab:<name>' or 'custom'. */
   choice = $state('');
   customText = $state('');
+  /** The multiaddr / ENR reader, loaded after the first paint (it brings libp2p's key code). */
+  private parse = $state.raw<typeof parseDialTarget | undefined>();
+  private loading: Promise<void> | undefined;
+
+  /** Loads the address reader (once); a pasted target is checked after it. */
+  ready(): Promise<void> {
+    return (this.loading ??= import('../../shared/libp2p/address.ts').then(
+      (m) => void (this.parse = m.parseDialTarget),
+      () => void (this.loading = undefined),
+    ));
+  }
 
   target = $derived.by((): Libp2pTarget => {
     if (this.choice.startsWith('lab:')) {
@@ -20,13 +31,19 @@ export class Libp2pState {
     }
     const text = this.customText.trim();
     if (!text) return { ok: false, reason: 'paste a multiaddr (/ip4/…/tcp/…/p2p/…) or an ENR (enr:…)' };
-    const t = parseDialTarget(text);
+    const parse = this.parse;
+    if (!parse) {
+      void this.ready();
+      return { ok: false, reason: 'checking the address…' };
+    }
+    const t = parse(text);
     if ('error' in t) return { ok: false, reason: t.error };
     return { ok: true, text, name: endpointKey(t.endpoint) };
   });
 
   setLab(peers: Libp2pLabPeer[]): void {
     this.lab = peers;
+    void this.ready();
     if (!this.choice || (this.choice.startsWith('lab:') && !peers.some((p) => `lab:${p.name}` === this.choice))) this.choice = peers.length ? `lab:${peers[0].name}` : 'custom';
   }
 

@@ -3,7 +3,8 @@
 import { fromHex, toHex } from '../../shared/bytes.ts';
 import { publicKey64, publicKeyOf } from '../../shared/crypto/secp256k1.ts';
 import { logDistance } from '../../shared/kademlia/distance.ts';
-import { isProtocolId, viewOf, type ProtocolId } from '../protocols/registry.ts';
+import { isProtocolId, loadDissectors, viewOf, type ProtocolId } from '../protocols/registry.ts';
+import { onDissectorLoaded } from '../protocols/lazy-dissect.ts';
 import type { Dissection } from '../../shared/dissect.ts';
 import { dissectEnr, parseEnrText, type Enr } from '../../shared/enr/index.ts';
 import { secureRandom } from '../../shared/random.ts';
@@ -182,12 +183,15 @@ export class Playground {
   // ---------------------------------------------------------------- derived
   current = $derived.by(() => this.buildView());
   selectedPacket = $derived.by(() => (this.selectedSeq === undefined ? undefined : this.current.packets.find((p) => p.seq === this.selectedSeq)));
-  dissection = $derived.by(() => (this.selectedPacket ? dissectPacket(this.selectedPacket) : undefined));
+  /** Bumped when a protocol's dissector loads (web/protocols/lazy-dissect.ts): the selection is dissected again. */
+  private dissectorsLoaded = $state(0);
+  dissection = $derived.by(() => (void this.dissectorsLoaded, this.selectedPacket ? dissectPacket(this.selectedPacket) : undefined));
   connected = $derived(this.status.state === 'open');
 
   // ---------------------------------------------------------------- start
 
   start(options: { token: string; storage?: StorageLike }): void {
+    onDissectorLoaded(() => this.dissectorsLoaded++);
     this.token = options.token;
     this.storage = options.storage;
     const { key } = loadKey(this.storage);
@@ -694,7 +698,7 @@ export class Playground {
   dialWithLibp2p(enr: string): void {
     this.setProtocol('libp2p');
     this.libp2p.dialText(enr);
-    this.p2pDial();
+    void this.libp2p.ready().then(() => this.p2pDial());
   }
 
   setProtocol(p: ProtocolId): void {
@@ -1077,7 +1081,8 @@ export class Playground {
   /** Exports keep your node's private key only when this is ticked. */
   exportPrivateKey = $state(false);
 
-  exportJson(): string {
+  async exportJson(): Promise<string> {
+    await loadDissectors(); // the file carries every packet's dissection
     const names: Record<string, string> = {};
     for (const p of this.discv5.lab) names[p.nodeId] = p.name;
     return exportSession(
