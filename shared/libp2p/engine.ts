@@ -6,6 +6,7 @@
 import { equalBytes, shortHex, toHex } from '../bytes.ts';
 import { emptyOutput, type ConnectionId, type Engine, type EngineInput, type EngineOutput, type Transmit, type WireRecord } from '../engine.ts';
 import { ByteQueue } from '../framing.ts';
+import { earliestDeadline, routeStreamInput, type StreamHandlers } from '../stream-engine.ts';
 import type { RandomSource } from '../random.ts';
 import type { TraceRecord } from '../trace.ts';
 import { endpointKey, type Endpoint, type StreamEndReason } from '../transport.ts';
@@ -177,34 +178,20 @@ export class Libp2pEngine implements Engine<Libp2pCommand, Libp2pEvent> {
     return this.conns.size;
   }
 
+  private readonly handlers: StreamHandlers<Libp2pCommand> = {
+    command: (cmd, now) => this.command(cmd, now),
+    opened: (conn, remote, direction, now) => this.opened(conn, remote, direction, now),
+    data: (conn, bytes, now) => {
+      const c = this.conns.get(conn);
+      if (!c?.open) return;
+      this.data(c, bytes, now);
+      this.flushPending(c, now);
+    },
+    ended: (conn, why, now, reason, closeOurSide) => this.ended(conn, why, now, reason, closeOurSide),
+  };
+
   handle(input: EngineInput<Libp2pCommand>, now: number): EngineOutput<Libp2pEvent> {
-    switch (input.type) {
-      case 'command':
-        this.command(input.command, now);
-        break;
-      case 'stream-opened':
-        this.opened(input.conn, input.remote, input.direction, now);
-        break;
-      case 'stream-data': {
-        const c = this.conns.get(input.conn);
-        if (c?.open) {
-          this.data(c, input.bytes, now);
-          this.flushPending(c, now);
-        }
-        break;
-      }
-      case 'stream-remote-ended':
-        this.ended(input.conn, 'the peer closed the connection', now, 'closed', true);
-        break;
-      case 'stream-closed':
-        this.ended(input.conn, `connection ${input.reason}${input.detail ? ` (${input.detail})` : ''}`, now, input.reason);
-        break;
-      case 'stream-failed':
-        this.ended(input.conn, `connect: ${input.reason}${input.detail && (input.reason === 'error' || input.reason === 'policy') ? ` (${input.detail})` : ''}`, now, input.reason);
-        break;
-      case 'datagram':
-        break;
-    }
+    routeStreamInput(input, now, this.handlers);
     return this.flush();
   }
 
@@ -227,9 +214,7 @@ export class Libp2pEngine implements Engine<Libp2pCommand, Libp2pEvent> {
   }
 
   nextDeadline(): number | undefined {
-    let next: number | undefined;
-    for (const c of this.conns.values()) if (c.deadline !== undefined && (next === undefined || c.deadline < next)) next = c.deadline;
-    return next;
+    return earliestDeadline(this.conns.values());
   }
 
   /** What a connection was waiting for (a timeout's reason). */
